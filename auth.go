@@ -1,0 +1,64 @@
+package identity
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gorilla/securecookie"
+	"github.com/gorilla/sessions"
+)
+
+// validate checks Config and Applivery's responses. A validator caches what
+// it learns of each type and is safe for concurrent use.
+var validate = newValidator()
+
+// Auth signs users in through Applivery and checks their sessions. Build one
+// with New and share it: its methods are safe for concurrent use.
+type Auth struct {
+	cfg             Config
+	client          *apiClient
+	store           sessions.Store
+	codecs          []securecookie.Codec
+	stateCookieName string
+	stateParam      string
+	logger          *slog.Logger
+	crossOrigin     *http.CrossOriginProtection
+}
+
+// New returns an Auth for cfg, after applying defaults to its zero fields and
+// validating it. The error is a *ConfigError that lists every invalid field.
+func New(cfg Config) (*Auth, error) {
+	cfg = cfg.withDefaults()
+
+	if err := validate.Struct(cfg); err != nil {
+		return nil, &ConfigError{Problems: configProblems(err)}
+	}
+
+	a := &Auth{
+		cfg:             cfg,
+		client:          newAPIClient(cfg),
+		codecs:          newCodecs(cfg.SessionKeys),
+		stateCookieName: cfg.CookieName + "-state",
+		stateParam:      "state",
+		logger:          cfg.Logger,
+		crossOrigin:     http.NewCrossOriginProtection(),
+	}
+
+	if strings.EqualFold(cfg.Provider, "saml") {
+		a.stateParam = "RelayState"
+	}
+
+	a.store = cfg.Store
+	if a.store == nil {
+		a.store = &cookieStore{codecs: a.codecs, options: a.sessionOptions(0)}
+	}
+
+	a.crossOrigin.SetDenyHandler(http.HandlerFunc(a.rejectCrossOrigin))
+
+	if cfg.Insecure {
+		a.logger.Warn("identity: Insecure is set, so cookies travel over plain http; use it only for local development")
+	}
+
+	return a, nil
+}

@@ -1,0 +1,173 @@
+package identity
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/sessions"
+)
+
+// Defaults that New applies to the zero values of Config.
+const (
+	DefaultAPIBaseURL           = "https://api.applivery.io"
+	DefaultCookieName           = "__Host-identity"
+	DefaultLoginPath            = "/auth/login"
+	DefaultReturnTo             = "/"
+	DefaultClockSkew            = 30 * time.Second
+	DefaultSessionLifetime      = 24 * time.Hour
+	DefaultStateLifetime        = 10 * time.Minute
+	DefaultMaxCallbackBodyBytes = 256 << 10
+	DefaultHTTPTimeout          = 10 * time.Second
+
+	// insecureCookieName replaces DefaultCookieName when Config.Insecure is
+	// set, because browsers reject __Host- cookies that lack Secure.
+	insecureCookieName = "identity"
+
+	// maxStateLifetime bounds Config.StateLifetime: a state that lives longer
+	// gives a stolen one more time to be used.
+	maxStateLifetime = time.Hour
+)
+
+// Config configures an Auth. The zero value of every optional field means its
+// default, which the field's comment gives. New validates the whole Config and
+// reports every problem in one error.
+type Config struct {
+	// APIBaseURL is the base URL of Applivery's API. It must use https unless
+	// its host is a loopback address, because the API key travels with every
+	// request. Default: "https://api.applivery.io".
+	APIBaseURL string `validate:"required,http_url,baseurl"`
+
+	// APIKey is Applivery's API key, sent as "Authorization: Bearer <APIKey>".
+	// Required. It is never logged or printed.
+	APIKey string `validate:"required,headervalue"`
+
+	// Organization is the organization's slug, the {organizationSlug} segment
+	// of the callback endpoint. Required.
+	Organization string `validate:"required,pathsegment"`
+
+	// Provider is the kind of identity provider, the {type} segment of the
+	// callback endpoint: "saml", "openid", and so on. Required. With "saml"
+	// the state travels as RelayState, with any other provider as state.
+	Provider string `validate:"required,pathsegment"`
+
+	// SignInURL is where LoginHandler sends the browser to sign in at the
+	// identity provider, with the state added to its query. Required.
+	SignInURL string `validate:"required,http_url"`
+
+	// SessionKeys are pairs of keys for the session and state cookies: a hash
+	// key of at least 32 bytes to authenticate, then a block key of 16, 24 or
+	// 32 bytes to encrypt (AES-128, AES-192 or AES-256). The first pair writes
+	// cookies and every pair reads them, so put a new pair first to rotate
+	// keys and keep the old one until the cookies it wrote have expired.
+	// Required.
+	SessionKeys [][]byte
+
+	// Store keeps sessions. Default: an encrypted cookie store built from
+	// SessionKeys that needs no server-side state. Any sessions.Store can
+	// replace it, such as a Redis store, so that signing out ends a session
+	// everywhere. Its codecs' own max age must be at least SessionLifetime.
+	Store sessions.Store
+
+	// CookieName is the session cookie's name; the state cookie's name adds
+	// "-state". Unless Insecure is set, it must start with "__Host-", which
+	// makes browsers reject the cookie unless it is Secure, has Path=/ and
+	// no Domain. Default: "__Host-identity", or "identity" with Insecure.
+	CookieName string `validate:"required,cookiename"`
+
+	// Insecure drops the Secure flag and the __Host- prefix so that cookies
+	// work over plain http, and keeps the state cookie SameSite=Lax. Use it
+	// only for local development: over plain http anyone on the network can
+	// read and replay the session. Chromium and Firefox accept Secure cookies
+	// from http://localhost without it; Safari does not.
+	Insecure bool
+
+	// LoginPath is where RequireAuth sends browsers that are not signed in;
+	// mount LoginHandler there. Default: "/auth/login".
+	LoginPath string `validate:"required,localpath"`
+
+	// DefaultReturnTo is where the browser goes after signing in when the
+	// sign-in did not name a valid return URL. Default: "/".
+	DefaultReturnTo string `validate:"required,returnto"`
+
+	// LogoutReturnTo is where LogoutHandler sends the browser after signing
+	// out, unless the request names a valid return URL. Default: "/".
+	LogoutReturnTo string `validate:"required,returnto"`
+
+	// HTTPClient calls Applivery's API. New copies it and makes the copy stop
+	// at redirects, so that the API key never follows one to another host.
+	// Default: a client with a 10 s timeout.
+	HTTPClient *http.Client
+
+	// Logger receives the package's structured logs. Tokens, keys and
+	// identity provider responses are never logged. Default: slog.Default().
+	Logger *slog.Logger
+
+	// ClockSkew is how long before its expiry an access token counts as
+	// expired, to absorb clock differences with Applivery. Default: 30 s.
+	ClockSkew time.Duration `validate:"gte=0,lte=1h"`
+
+	// SessionLifetime is how long a session lasts from sign-in. It sets both
+	// the cookie's Max-Age and the age beyond which RequireAuth rejects a
+	// session, whatever its tokens say. Default: 24 h.
+	SessionLifetime time.Duration `validate:"gte=0"`
+
+	// StateLifetime is how long a sign-in may take between LoginHandler and
+	// CallbackHandler. Default: 10 min; at most 1 h.
+	StateLifetime time.Duration `validate:"gte=0,lte=1h"`
+
+	// MaxCallbackBodyBytes limits the body of a callback request; a larger
+	// one gets 413. SAML responses with many attributes or certificates can
+	// reach tens of kilobytes. Default: 256 KiB.
+	MaxCallbackBodyBytes int64 `validate:"gte=0"`
+
+	// ErrorHandler writes the answer to a failed request: err is always an
+	// *HTTPError with the status, a message safe to show and the cause.
+	// Default: an HTML page for browser navigations and Applivery's JSON
+	// error envelope for everything else.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+
+	// Now returns the current time. It decides token expiry, session and
+	// state lifetimes. Default: time.Now.
+	Now func() time.Time
+}
+
+// withDefaults returns a copy of cfg with every zero optional field set to
+// its default.
+func (cfg Config) withDefaults() Config {
+	setDefault(&cfg.APIBaseURL, DefaultAPIBaseURL)
+	setDefault(&cfg.LoginPath, DefaultLoginPath)
+	setDefault(&cfg.DefaultReturnTo, DefaultReturnTo)
+	setDefault(&cfg.LogoutReturnTo, DefaultReturnTo)
+	setDefault(&cfg.ClockSkew, DefaultClockSkew)
+	setDefault(&cfg.SessionLifetime, DefaultSessionLifetime)
+	setDefault(&cfg.StateLifetime, DefaultStateLifetime)
+	setDefault(&cfg.MaxCallbackBodyBytes, DefaultMaxCallbackBodyBytes)
+
+	if cfg.Insecure {
+		setDefault(&cfg.CookieName, insecureCookieName)
+	} else {
+		setDefault(&cfg.CookieName, DefaultCookieName)
+	}
+
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: DefaultHTTPTimeout}
+	}
+
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+
+	return cfg
+}
+
+func setDefault[T comparable](field *T, value T) {
+	var zero T
+	if *field == zero {
+		*field = value
+	}
+}

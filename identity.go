@@ -1,0 +1,155 @@
+package identity
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+)
+
+// Identity is a signed-in user as Applivery's API described them at sign-in,
+// with the tokens Applivery issued. RequireAuth puts it in the request
+// context; read it with FromContext.
+//
+// An Identity prints and logs without its token values: Token redacts itself
+// in fmt, slog and JSON output, and LogValue leaves out personal data other
+// than the user ID.
+type Identity struct {
+	UserID    string
+	Email     string
+	FirstName string
+	LastName  string
+	FullName  string
+	Picture   string // URL of the profile picture
+	Role      string // the user's role in the organization signed in to, such as "admin" or "user"
+
+	PlatformRoles []PlatformRole
+
+	OrganizationID string         // ID of the organization signed in to
+	Organizations  []Organization // every organization the user belongs to
+
+	Language string // preferred language, such as "en"
+	SSOUser  bool   // whether the account was created through single sign-on
+
+	AccessToken  Token
+	RefreshToken Token
+
+	// AuthenticatedAt is when the user signed in. Refreshing tokens does not
+	// move it.
+	AuthenticatedAt time.Time
+}
+
+// PlatformRole is a role of the user in Applivery's platform, with the
+// actions it grants.
+type PlatformRole struct {
+	ID          string
+	Name        string
+	Description string
+	Actions     []string
+}
+
+// Organization is an Applivery organization the user belongs to.
+type Organization struct {
+	ID      string
+	Name    string
+	Slug    string
+	Picture string // URL of the organization's logo
+}
+
+// Token is an access or refresh token with its expiry.
+//
+// The value never appears in fmt, slog or JSON output: String, GoString,
+// LogValue and MarshalJSON print only the expiry. Read Value explicitly when
+// calling an API with it.
+type Token struct {
+	Value     string
+	ExpiresAt time.Time
+}
+
+// HasRole reports whether the user's role is one of roles.
+func (id *Identity) HasRole(roles ...string) bool {
+	return slices.Contains(roles, id.Role)
+}
+
+// HasPlatformRole reports whether the user has a platform role whose name is
+// one of names.
+func (id *Identity) HasPlatformRole(names ...string) bool {
+	for _, role := range id.PlatformRoles {
+		if slices.Contains(names, role.Name) {
+			return true
+		}
+	}
+
+	return false
+}
+
+// InOrganization reports whether the user belongs to an organization with the
+// given ID or slug. The organization signed in to counts by its ID. An empty
+// idOrSlug matches nothing.
+func (id *Identity) InOrganization(idOrSlug string) bool {
+	if idOrSlug == "" {
+		return false
+	}
+
+	if id.OrganizationID == idOrSlug {
+		return true
+	}
+
+	for _, org := range id.Organizations {
+		if org.ID == idOrSlug || org.Slug == idOrSlug {
+			return true
+		}
+	}
+
+	return false
+}
+
+// LogValue implements slog.LogValuer. It logs the user ID, role and
+// organization, and leaves out the email, names and tokens.
+func (id *Identity) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("user_id", id.UserID),
+		slog.String("role", id.Role),
+		slog.String("organization", id.OrganizationID),
+	)
+}
+
+// Expired reports whether the token has no value or expires before now plus
+// skew. A positive skew treats tokens that are about to expire as expired
+// already, so a request never reaches an API with a token that dies on the
+// way.
+func (t Token) Expired(now time.Time, skew time.Duration) bool {
+	return t.Value == "" || !now.Add(skew).Before(t.ExpiresAt)
+}
+
+// String implements fmt.Stringer without the token's value.
+func (t Token) String() string {
+	if t.Value == "" {
+		return "Token(empty)"
+	}
+
+	return fmt.Sprintf("Token(redacted, expires %s)", t.ExpiresAt.UTC().Format(time.RFC3339))
+}
+
+// GoString implements fmt.GoStringer without the token's value, so %#v
+// redacts it too.
+func (t Token) GoString() string {
+	return t.String()
+}
+
+// LogValue implements slog.LogValuer: only the expiry is logged.
+func (t Token) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Bool("set", t.Value != ""),
+		slog.Time("expires_at", t.ExpiresAt),
+	)
+}
+
+// MarshalJSON implements json.Marshaler with the expiry only, so an Identity
+// sent to a browser as JSON never carries a token.
+func (t Token) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		ExpiresAt time.Time `json:"expiresAt"`
+	}{t.ExpiresAt})
+}

@@ -1,0 +1,147 @@
+package identity
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+)
+
+// fail answers a failed request. Every handler and RequireAuth answer their
+// failures through it: it logs event with the cause, marks the answer as not
+// cacheable, then calls Config.ErrorHandler or writes the default answer: an
+// HTML page for browsers and Applivery's JSON error envelope for everything
+// else.
+func (a *Auth) fail(w http.ResponseWriter, r *http.Request, event string, herr *HTTPError) {
+	a.logFailure(r, event, herr)
+
+	w.Header().Set("Cache-Control", "no-store")
+
+	if a.cfg.ErrorHandler != nil {
+		a.cfg.ErrorHandler(w, r, herr)
+		return
+	}
+
+	if wantsHTML(r) {
+		a.writeErrorPage(w, herr)
+		return
+	}
+
+	writeErrorJSON(w, herr)
+}
+
+// logFailure logs a failure at a level that fits its cause: Debug for a
+// request without a session, which is routine; Info for a rule that denied
+// access; Error for faults of this server; Warn for the rest, which may be an
+// attack or a fault of Applivery's API. The query string is never logged,
+// because an OpenID Connect callback carries its code there.
+func (a *Auth) logFailure(r *http.Request, event string, herr *HTTPError) {
+	level := slog.LevelWarn
+
+	switch {
+	case errors.Is(herr, ErrNotSignedIn), errors.Is(herr, ErrSessionExpired):
+		level = slog.LevelDebug
+	case errors.Is(herr, ErrForbidden):
+		level = slog.LevelInfo
+	case herr.Status == http.StatusInternalServerError:
+		level = slog.LevelError
+	}
+
+	attrs := []slog.Attr{
+		slog.Int("status", herr.Status),
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.String("remote_addr", r.RemoteAddr),
+	}
+
+	if herr.Err != nil {
+		attrs = append(attrs, slog.String("error", herr.Err.Error()))
+	}
+
+	var apiErr *APIError
+	if errors.As(herr, &apiErr) {
+		attrs = append(attrs, slog.Int("error_code", apiErr.Code))
+	}
+
+	a.logger.LogAttrs(r.Context(), level, "identity: "+event, attrs...)
+}
+
+// wantsHTML reports whether the client is a browser showing a page: it accepts
+// HTML explicitly, which fetch and XMLHttpRequest calls do not by default.
+func wantsHTML(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html") && r.Header.Get("X-Requested-With") == ""
+}
+
+// isNavigation reports whether the request is a browser loading a page, which
+// can be sent to sign in and brought back.
+func isNavigation(r *http.Request) bool {
+	return (r.Method == http.MethodGet || r.Method == http.MethodHead) && wantsHTML(r)
+}
+
+// errorEnvelope is Applivery's JSON error shape, which the package's JSON
+// answers reuse so that clients of both parse one format.
+type errorEnvelope struct {
+	Status bool `json:"status"`
+	Error  struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func writeErrorJSON(w http.ResponseWriter, herr *HTTPError) {
+	var body errorEnvelope
+	body.Error.Code = herr.Code
+	body.Error.Message = herr.Message
+
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(herr.Status)
+
+	// The client may have gone; there is no one left to tell.
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+var errorPage = template.Must(template.New("error").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{{.Title}}</title></head>
+<body>
+<h1>{{.Title}}</h1>
+<p>{{.Message}}</p>
+{{if .LoginPath}}<p><a href="{{.LoginPath}}">Sign in again</a></p>{{end}}
+</body>
+</html>
+`))
+
+func (a *Auth) writeErrorPage(w http.ResponseWriter, herr *HTTPError) {
+	page := struct {
+		Title, Message, LoginPath string
+	}{
+		Title:   http.StatusText(herr.Status),
+		Message: herr.Message,
+	}
+
+	if !errors.Is(herr, ErrForbidden) {
+		page.LoginPath = a.cfg.LoginPath
+	}
+
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(herr.Status)
+
+	_ = errorPage.Execute(w, page)
+}
+
+// clientGone reports whether the request ended because the client went away,
+// which needs no answer and is no fault of this server or of Applivery.
+func clientGone(r *http.Request, err error) bool {
+	return errors.Is(err, context.Canceled) && errors.Is(r.Context().Err(), context.Canceled)
+}
+
+func (a *Auth) rejectCrossOrigin(w http.ResponseWriter, r *http.Request) {
+	a.fail(w, r, "cross-origin request rejected", newHTTPError(http.StatusForbidden,
+		"Sign-out must come from a page of this site.", errors.New("cross-origin POST")))
+}

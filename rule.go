@@ -1,0 +1,118 @@
+package identity
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+)
+
+// Rule is an authorization requirement that RequireAuth checks after the
+// session: every rule passed to RequireAuth must allow the request. Build
+// rules with HasRole, HasPlatformRole, InOrganization and InOrganizationFrom,
+// or write one as a RuleFunc.
+type Rule interface {
+	// Allow reports whether the signed-in user id may make request r.
+	Allow(id *Identity, r *http.Request) bool
+}
+
+// RuleFunc is a Rule written as a function.
+type RuleFunc func(id *Identity, r *http.Request) bool
+
+// Allow implements Rule.
+func (f RuleFunc) Allow(id *Identity, r *http.Request) bool {
+	return f(id, r)
+}
+
+// String implements fmt.Stringer for logs.
+func (f RuleFunc) String() string {
+	return "RuleFunc"
+}
+
+// namedRule is a built-in rule that logs as the call that made it, such as
+// HasRole("admin").
+type namedRule struct {
+	name  string
+	allow func(*Identity, *http.Request) bool
+}
+
+func (n namedRule) Allow(id *Identity, r *http.Request) bool {
+	return n.allow(id, r)
+}
+
+func (n namedRule) String() string {
+	return n.name
+}
+
+// HasRole returns a rule that holds when the user's role is any of roles,
+// such as HasRole("admin", "owner"). It panics when roles is empty.
+func HasRole(roles ...string) Rule {
+	mustHaveValues("HasRole", roles)
+	roles = slices.Clone(roles)
+
+	return namedRule{
+		name:  fmt.Sprintf("HasRole(%q)", roles),
+		allow: func(id *Identity, _ *http.Request) bool { return id.HasRole(roles...) },
+	}
+}
+
+// HasPlatformRole returns a rule that holds when the user has a platform role
+// named any of names. It panics when names is empty.
+func HasPlatformRole(names ...string) Rule {
+	mustHaveValues("HasPlatformRole", names)
+	names = slices.Clone(names)
+
+	return namedRule{
+		name:  fmt.Sprintf("HasPlatformRole(%q)", names),
+		allow: func(id *Identity, _ *http.Request) bool { return id.HasPlatformRole(names...) },
+	}
+}
+
+// InOrganization returns a rule that holds when the user belongs to any of
+// the organizations, each given by ID or slug. It panics when idsOrSlugs is
+// empty.
+func InOrganization(idsOrSlugs ...string) Rule {
+	mustHaveValues("InOrganization", idsOrSlugs)
+	idsOrSlugs = slices.Clone(idsOrSlugs)
+
+	return namedRule{
+		name: fmt.Sprintf("InOrganization(%q)", idsOrSlugs),
+		allow: func(id *Identity, _ *http.Request) bool {
+			for _, org := range idsOrSlugs {
+				if id.InOrganization(org) {
+					return true
+				}
+			}
+
+			return false
+		},
+	}
+}
+
+// InOrganizationFrom returns a rule that holds when the user belongs to the
+// organization, by ID or slug, that org reads from the request, such as
+// r.PathValue("org") or chi.URLParam(r, "org"). An empty result denies
+// access. It panics when org is nil.
+func InOrganizationFrom(org func(r *http.Request) string) Rule {
+	if org == nil {
+		panic("identity: InOrganizationFrom needs a function, got nil")
+	}
+
+	return namedRule{
+		name:  "InOrganizationFrom(request)",
+		allow: func(id *Identity, r *http.Request) bool { return id.InOrganization(org(r)) },
+	}
+}
+
+// mustHaveValues panics when a rule gets no value to match, which would deny
+// every request, or an empty value, which never matches.
+func mustHaveValues(rule string, values []string) {
+	if len(values) == 0 {
+		panic("identity: " + rule + " needs at least one value")
+	}
+
+	for i, v := range values {
+		if v == "" {
+			panic(fmt.Sprintf("identity: %s value %d is empty", rule, i))
+		}
+	}
+}
