@@ -38,7 +38,7 @@ func BenchmarkRequireAuth(b *testing.B) {
 	}
 }
 
-// BenchmarkRequireAuthNoSession measures the answer to a request without a
+// BenchmarkRequireAuthNoSession measures the response to a request without a
 // session: a 401 in Applivery's JSON envelope.
 func BenchmarkRequireAuthNoSession(b *testing.B) {
 	auth, _ := benchmarkSession(b)

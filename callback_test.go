@@ -286,7 +286,7 @@ func TestCallbackUpstreamFailures(t *testing.T) {
 			fault:       identitytest.StatusOnly(http.StatusInternalServerError),
 			wantStatus:  http.StatusBadGateway,
 			wantCode:    http.StatusBadGateway,
-			wantMessage: "invalid answer",
+			wantMessage: "invalid response",
 			wantLog:     "HTTP 500",
 		},
 		{
@@ -294,7 +294,7 @@ func TestCallbackUpstreamFailures(t *testing.T) {
 			fault:       identitytest.MalformedJSON(),
 			wantStatus:  http.StatusBadGateway,
 			wantCode:    http.StatusBadGateway,
-			wantMessage: "invalid answer",
+			wantMessage: "invalid response",
 			wantLog:     "malformed JSON",
 		},
 		{
@@ -302,7 +302,7 @@ func TestCallbackUpstreamFailures(t *testing.T) {
 			fault:       identitytest.OversizedBody(2 << 20),
 			wantStatus:  http.StatusBadGateway,
 			wantCode:    http.StatusBadGateway,
-			wantMessage: "invalid answer",
+			wantMessage: "invalid response",
 			wantLog:     "over the 1048576-byte limit",
 		},
 		{
@@ -310,7 +310,7 @@ func TestCallbackUpstreamFailures(t *testing.T) {
 			fault:       identitytest.RawResponse(http.StatusOK, "text/html", []byte("<html>maintenance</html>")),
 			wantStatus:  http.StatusBadGateway,
 			wantCode:    http.StatusBadGateway,
-			wantMessage: "invalid answer",
+			wantMessage: "invalid response",
 			wantLog:     "expected application/json",
 		},
 		{
@@ -350,7 +350,7 @@ func TestCallbackUpstreamFailures(t *testing.T) {
 			config:      func(c *identity.Config) { c.HTTPClient = &http.Client{Timeout: 100 * time.Millisecond} },
 			wantStatus:  http.StatusGatewayTimeout,
 			wantCode:    http.StatusGatewayTimeout,
-			wantMessage: "did not answer in time",
+			wantMessage: "did not respond in time",
 		},
 	}
 

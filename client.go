@@ -17,7 +17,7 @@ import (
 	"github.com/go-playground/validator/v10"
 )
 
-// maxResponseBytes limits how much of Applivery's answer is read. A documented
+// maxResponseBytes limits how much of Applivery's response is read. A documented
 // callback response is under 3 KiB; a user in hundreds of organizations stays
 // far below this.
 const maxResponseBytes = 1 << 20
@@ -59,7 +59,7 @@ func (c *apiClient) callbackPath() string {
 }
 
 // completeSignIn sends what the identity provider returned to the callback
-// endpoint and returns the tokens and profile Applivery answered with.
+// endpoint and returns the tokens and profile of Applivery's response.
 // Errors wrap ErrUpstreamUnreachable, ErrUpstreamTimeout or ErrUpstreamInvalid,
 // or are an *APIError, or wrap the context's error when ctx ended first.
 func (c *apiClient) completeSignIn(ctx context.Context, params map[string]string) (*callbackData, error) {
@@ -71,7 +71,7 @@ func (c *apiClient) completeSignIn(ctx context.Context, params map[string]string
 	return c.post(ctx, c.callbackPath(), body)
 }
 
-// post sends body to path and decodes the answer as a callback envelope.
+// post sends body to path and decodes the response as a callback envelope.
 func (c *apiClient) post(ctx context.Context, path string, body []byte) (*callbackData, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+path, bytes.NewReader(body))
 	if err != nil {
@@ -141,7 +141,7 @@ func redactURLError(err error) error {
 	return err
 }
 
-// decodeCallbackResponse turns an answer of the callback endpoint into its
+// decodeCallbackResponse turns a response of the callback endpoint into its
 // data, an *APIError, or an error that wraps ErrUpstreamInvalid.
 func decodeCallbackResponse(status int, contentType string, raw []byte) (*callbackData, error) {
 	if !isJSONContentType(contentType) {

@@ -121,7 +121,7 @@ type Config struct {
 	// reach tens of kilobytes. Default: 256 KiB.
 	MaxCallbackBodyBytes int64 `validate:"gte=0"`
 
-	// ErrorHandler writes the answer to a failed request: err is always an
+	// ErrorHandler writes the response to a failed request: err is always an
 	// *HTTPError with the status, a message safe to show and the cause.
 	// Default: an HTML page for browser navigations and Applivery's JSON
 	// error envelope for everything else.

@@ -26,14 +26,14 @@
 //
 // # How a sign-in works
 //
-// RequireAuth sends a browser without a session to LoginHandler, which
-// creates a one-time state, keeps it in a short-lived encrypted cookie with
-// the page to return to, and redirects to the identity provider with the
-// state as RelayState (SAML) or state (OpenID Connect). The identity provider
+// RequireAuth sends a browser without a session to LoginHandler. That
+// handler creates a one-time state and keeps it, with the page to return to,
+// in a short-lived encrypted cookie. It then redirects to the identity
+// provider with the state as RelayState (SAML) or state (OpenID Connect). The identity provider
 // sends the browser back to CallbackHandler with its response. The handler
 // checks the state against the cookie, then posts every parameter of the
 // response to Applivery's API, POST /v1/auth/sso/{organizationSlug}/{type}/callback,
-// which answers with an access token, a refresh token and the user's
+// which responds with an access token, a refresh token and the user's
 // profile. The handler starts a new session holding that identity and
 // redirects to the page the user came from. From then on RequireAuth finds
 // the identity in the session, checks that the access token has not expired
@@ -53,7 +53,7 @@
 //
 // # Errors
 //
-// Failures answer with Applivery's own JSON error envelope,
+// Failures get Applivery's own JSON error envelope,
 // {"status":false,"error":{"code":401,"message":"…"}}, or with an HTML page
 // for browsers; Config.ErrorHandler replaces both. Browsers loading a page
 // without a session are redirected to sign in instead; a signed-in user who

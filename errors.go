@@ -40,10 +40,10 @@ var (
 	// ErrUpstreamUnreachable means Applivery's API could not be reached.
 	ErrUpstreamUnreachable = errors.New("identity: Applivery API unreachable")
 
-	// ErrUpstreamTimeout means Applivery's API did not answer in time.
+	// ErrUpstreamTimeout means Applivery's API did not respond in time.
 	ErrUpstreamTimeout = errors.New("identity: Applivery API timed out")
 
-	// ErrUpstreamInvalid means Applivery's API answered with something other
+	// ErrUpstreamInvalid means Applivery's API responded with something other
 	// than its documented response: a status without an error envelope,
 	// malformed or oversized JSON, or required fields missing.
 	ErrUpstreamInvalid = errors.New("identity: invalid response from Applivery API")
@@ -63,11 +63,11 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("applivery: HTTP %d, error %d: %s", e.StatusCode, e.Code, e.Message)
 }
 
-// HTTPError is a failed request as the package answers it: the status, the
+// HTTPError is the package's response to a failed request: the status, the
 // code and message of the JSON envelope or HTML page, and the cause.
 // Config.ErrorHandler receives one; get it with errors.As.
 type HTTPError struct {
-	Status  int    // HTTP status code of the answer
+	Status  int    // HTTP status code of the response
 	Code    int    // code in the JSON envelope: Applivery's code for its own errors, else Status
 	Message string // a sentence that is safe to show to the user
 	Err     error  // the cause, for logs and errors.Is; never shown to the user

@@ -94,7 +94,7 @@ func ExampleFromContext() {
 		fmt.Fprintf(w, "%s (%s) in %d organizations", id.FullName, id.Role, len(id.Organizations))
 	}
 
-	// In a test, NewContext stands in for RequireAuth.
+	// In a test, NewContext replaces RequireAuth.
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	req = req.WithContext(identity.NewContext(req.Context(), &identity.Identity{
 		FullName:      "Ada Admin",

@@ -72,7 +72,7 @@ func (a *Auth) signInURL(state string) string {
 // match one in the browser's state cookie, once, within
 // Config.StateLifetime. Only then are the callback's parameters sent to
 // Applivery's API. On success the handler starts a new session, whatever
-// session the browser had before, and answers 303 See Other to the return
+// session the browser had before, and redirects with 303 See Other to the return
 // URL.
 func (a *Auth) CallbackHandler() http.Handler {
 	return http.HandlerFunc(a.serveCallback)
@@ -184,7 +184,7 @@ func (a *Auth) checkState(w http.ResponseWriter, r *http.Request, state string) 
 	return pending, nil
 }
 
-// newIdentity returns the identity of Applivery's answer, unless its access
+// newIdentity returns the identity of Applivery's response, unless its access
 // token has expired already: a session made from it would send the user
 // straight back to sign in.
 func (a *Auth) newIdentity(data *callbackData) (*Identity, *HTTPError) {
@@ -201,7 +201,7 @@ func (a *Auth) newIdentity(data *callbackData) (*Identity, *HTTPError) {
 	return id, nil
 }
 
-// upstreamHTTPError turns a failure of Applivery's API into an answer: 401
+// upstreamHTTPError turns a failure of Applivery's API into a response: 401
 // when Applivery rejected what the identity provider sent, 504 when it timed
 // out, 502 for anything else.
 func upstreamHTTPError(err error) *HTTPError {
@@ -216,11 +216,11 @@ func upstreamHTTPError(err error) *HTTPError {
 			Message: fmt.Sprintf("Sign-in failed: Applivery rejected the identity provider's response (error %d: %s). Try signing in again.",
 				apiErr.Code, apiErr.Message)}
 	case errors.Is(err, ErrUpstreamTimeout):
-		return newHTTPError(http.StatusGatewayTimeout, "Sign-in failed because Applivery did not answer in time. Try again in a moment.", err)
+		return newHTTPError(http.StatusGatewayTimeout, "Sign-in failed because Applivery did not respond in time. Try again in a moment.", err)
 	}
 
 	return newHTTPError(http.StatusBadGateway,
-		"Sign-in failed because Applivery could not be reached or sent an invalid answer. Try again in a moment.", err)
+		"Sign-in failed because Applivery could not be reached or sent an invalid response. Try again in a moment.", err)
 }
 
 // startSession replaces whatever session the browser had with a new one for
@@ -290,7 +290,7 @@ func (a *Auth) serveLogout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, returnTo, http.StatusSeeOther)
 }
 
-// rejectMethod answers 405 with the methods the handler accepts.
+// rejectMethod responds 405 with the methods the handler accepts.
 func (a *Auth) rejectMethod(w http.ResponseWriter, r *http.Request, allowed ...string) {
 	allow := allowed[0]
 	for _, method := range allowed[1:] {

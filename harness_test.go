@@ -192,7 +192,7 @@ func (app *testApp) mountDefaultRoutes(mux *http.ServeMux) {
 }
 
 // recordIdentity is a protected handler: it keeps the identity it finds and
-// answers with the user's ID.
+// writes the user's ID.
 func (app *testApp) recordIdentity() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, ok := identity.FromContext(r.Context())

@@ -49,7 +49,7 @@ func (a *Auth) RequireAuth(rules ...Rule) func(http.Handler) http.Handler {
 				}
 			}
 
-			// The answer depends on who asks, so shared caches must not serve
+			// The response depends on who asks, so shared caches must not serve
 			// it to anyone else.
 			w.Header().Add("Vary", "Cookie")
 

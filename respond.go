@@ -10,9 +10,9 @@ import (
 	"strings"
 )
 
-// fail answers a failed request. Every handler and RequireAuth answer their
-// failures through it: it logs event with the cause, marks the answer as not
-// cacheable, then calls Config.ErrorHandler or writes the default answer: an
+// fail responds to a failed request. Every handler and RequireAuth respond to
+// their failures through it. It logs event with the cause, marks the response
+// as not cacheable, then calls Config.ErrorHandler or writes the default: an
 // HTML page for browsers and Applivery's JSON error envelope for everything
 // else.
 func (a *Auth) fail(w http.ResponseWriter, r *http.Request, event string, herr *HTTPError) {
@@ -33,10 +33,10 @@ func (a *Auth) fail(w http.ResponseWriter, r *http.Request, event string, herr *
 	writeErrorJSON(w, herr)
 }
 
-// logFailure logs a failure at a level that fits its cause: Debug for a
-// request without a session, which is routine; Info for a rule that denied
-// access; Error for faults of this server; Warn for the rest, which may be an
-// attack or a fault of Applivery's API. The query string is never logged,
+// logFailure logs a failure at a level that fits its cause. A request
+// without a session is routine, so Debug. A rule that denied access is Info,
+// and a fault of this server is Error. The rest may be an attack or a fault
+// of Applivery's API, so Warn. The query string is never logged,
 // because an OpenID Connect callback carries its code there.
 func (a *Auth) logFailure(r *http.Request, event string, herr *HTTPError) {
 	level := slog.LevelWarn
@@ -82,7 +82,7 @@ func isNavigation(r *http.Request) bool {
 }
 
 // errorEnvelope is Applivery's JSON error shape, which the package's JSON
-// answers reuse so that clients of both parse one format.
+// responses reuse so that clients of both parse one format.
 type errorEnvelope struct {
 	Status bool `json:"status"`
 	Error  struct {
@@ -136,7 +136,7 @@ func (a *Auth) writeErrorPage(w http.ResponseWriter, herr *HTTPError) {
 }
 
 // clientGone reports whether the request ended because the client went away,
-// which needs no answer and is no fault of this server or of Applivery.
+// which needs no response and is no fault of this server or of Applivery.
 func clientGone(r *http.Request, err error) bool {
 	return errors.Is(err, context.Canceled) && errors.Is(r.Context().Err(), context.Canceled)
 }

@@ -10,7 +10,7 @@ import (
 // place. Every field is optional in Applivery's documentation; the validate
 // tags name the ones a session cannot do without.
 
-// callbackEnvelope is the body of every answer of the callback endpoint:
+// callbackEnvelope is the body of every response of the callback endpoint:
 // {"status":true,"data":{…}} or {"status":false,"error":{…}}.
 type callbackEnvelope struct {
 	Status *bool         `json:"status"`

@@ -25,7 +25,7 @@ func newApp(auth *identity.Auth) http.Handler {
 	return mux
 }
 
-// page is what every template gets.
+// page is the data of every template.
 type page struct {
 	Identity     *identity.Identity
 	Organization string

@@ -1,7 +1,7 @@
 // Command example is a small web app that signs its users in through
-// Applivery with the identity package: a public home page, a dashboard for
-// signed-in users, an admin page for role "admin", and a page per
-// organization for its members.
+// Applivery with the identity package. It has a public home page, a
+// dashboard for signed-in users, an admin page for role "admin", and a page
+// per organization for its members.
 //
 // Without APPLIVERY_API_KEY it starts identitytest's simulated Applivery API
 // and identity provider in the same process, so that

@@ -8,14 +8,14 @@ import (
 	"time"
 )
 
-// Fault changes how the simulated API answers one callback request. Queue
+// Fault changes how the simulated API responds to one callback request. Queue
 // faults with Server.InjectFault; each request takes the oldest one.
 type Fault struct {
-	// Delay is how long to wait before answering. The wait ends early when
+	// Delay is how long to wait before responding. The wait ends early when
 	// the caller cancels the request.
 	Delay time.Duration
 
-	// Status, when not zero, replaces the normal answer with this status,
+	// Status, when not zero, replaces the normal response with this status,
 	// ContentType and Body. With Status zero the request is served normally
 	// after Delay.
 	Status      int
@@ -24,7 +24,7 @@ type Fault struct {
 	Header      http.Header // more response headers, such as Location
 }
 
-// ErrorEnvelope returns a fault that answers with Applivery's error envelope,
+// ErrorEnvelope returns a fault that responds with Applivery's error envelope,
 // such as ErrorEnvelope(400, 5070, "Saml get profile error").
 func ErrorEnvelope(status, code int, message string) Fault {
 	body, err := json.Marshal(errorEnvelope(code, message))
@@ -35,18 +35,18 @@ func ErrorEnvelope(status, code int, message string) Fault {
 	return Fault{Status: status, ContentType: "application/json", Body: body}
 }
 
-// StatusOnly returns a fault that answers with status and a plain-text body,
+// StatusOnly returns a fault that responds with status and a plain-text body,
 // without Applivery's envelope, as a proxy in front of it might.
 func StatusOnly(status int) Fault {
 	return Fault{Status: status, ContentType: "text/plain; charset=utf-8", Body: []byte(http.StatusText(status) + "\n")}
 }
 
-// MalformedJSON returns a fault that answers 200 with JSON cut short.
+// MalformedJSON returns a fault that responds 200 with JSON cut short.
 func MalformedJSON() Fault {
 	return Fault{Status: http.StatusOK, ContentType: "application/json", Body: []byte(`{"status":true,"data":{"accessToken":`)}
 }
 
-// OversizedBody returns a fault that answers 200 with a valid JSON document
+// OversizedBody returns a fault that responds 200 with a valid JSON document
 // of about n bytes.
 func OversizedBody(n int) Fault {
 	var body bytes.Buffer
@@ -57,18 +57,18 @@ func OversizedBody(n int) Fault {
 	return Fault{Status: http.StatusOK, ContentType: "application/json", Body: body.Bytes()}
 }
 
-// Delay returns a fault that waits d, then answers normally.
+// Delay returns a fault that waits d, then responds normally.
 func Delay(d time.Duration) Fault {
 	return Fault{Delay: d}
 }
 
-// RawResponse returns a fault that answers with exactly status, contentType
+// RawResponse returns a fault that responds with exactly status, contentType
 // and body, such as a response body copied from Applivery's documentation.
 func RawResponse(status int, contentType string, body []byte) Fault {
 	return Fault{Status: status, ContentType: contentType, Body: bytes.Clone(body)}
 }
 
-// Redirect returns a fault that answers 307 Temporary Redirect to location.
+// Redirect returns a fault that responds 307 Temporary Redirect to location.
 // A client that follows it would send the request, API key included, there.
 func Redirect(location string) Fault {
 	return Fault{

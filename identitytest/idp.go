@@ -13,7 +13,7 @@ import (
 	"strings"
 )
 
-// signInPath is where the simulated identity provider serves its page.
+// signInPath is the path of the simulated identity provider's page.
 const signInPath = "/idp/signin"
 
 // samlResponsePrefix marks the simulated SAMLResponse, which is not XML: the
@@ -148,10 +148,10 @@ var (
 	hiddenInputPattern = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`)
 )
 
-// SignIn signs userID in to the app as a browser would, through client, which
-// needs a cookie jar: it opens loginURL (the app's LoginHandler), follows the
-// redirect to the identity provider, picks the user, and sends the identity
-// provider's response to the app's callback. It returns the app's last
+// SignIn signs userID in to the app as a browser would, through client,
+// which needs a cookie jar. It opens loginURL (the app's LoginHandler),
+// follows the redirect to the identity provider, picks the user, and sends
+// the identity provider's response to the app's callback. It returns the app's last
 // response, after the client followed the redirects it allows, with its body
 // unread.
 func (s *Server) SignIn(client *http.Client, loginURL, userID string) (*http.Response, error) {
@@ -197,7 +197,7 @@ func postBack(client *http.Client, resp *http.Response) (*http.Response, error) 
 	}
 
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("identitytest: the identity provider answered HTTP %d: %s", resp.StatusCode, body)
+		return nil, fmt.Errorf("identitytest: the identity provider responded with HTTP %d: %s", resp.StatusCode, body)
 	}
 
 	action := formActionPattern.FindSubmatch(body)

@@ -5,7 +5,7 @@
 //
 // The simulated API implements the SSO callback endpoint,
 // POST /v1/auth/sso/{organizationSlug}/{type}/callback: it checks the Bearer
-// key, records every request, and answers with the profile of the user who
+// key, records every request, and responds with the profile of the user who
 // signed in at the simulated identity provider, or with an injected Fault.
 // The simulated identity provider, at SignInURL, lists the users and, once
 // one is picked, posts a SAML-style form (SAMLResponse, RelayState) to the
@@ -113,9 +113,10 @@ func WithOrganization(slug string) Option {
 	return func(s *Server) { s.Organization = slug }
 }
 
-// WithProvider sets the provider kind. With "saml" (the default) the identity
-// provider posts SAMLResponse and RelayState to the app's callback; with any
-// other kind it redirects there with code and state, as OpenID Connect does.
+// WithProvider sets the provider kind. With "saml", the default, the
+// identity provider posts SAMLResponse and RelayState to the app's callback.
+// With any other kind it redirects there with code and state, as OpenID
+// Connect does.
 func WithProvider(provider string) Option {
 	return func(s *Server) { s.Provider = provider }
 }
@@ -218,7 +219,8 @@ func (s *Server) Users() []User {
 	return slices.Clone(s.users)
 }
 
-// InjectFault queues f; the next callback request is answered with it.
+// InjectFault queues f, which changes the response to the next callback
+// request that has no older fault queued.
 func (s *Server) InjectFault(f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -301,7 +303,7 @@ func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	s.answerCallback(w, r, params)
+	s.respondToCallback(w, r, params)
 }
 
 // record stores the request and takes the next fault, if any.
@@ -327,9 +329,9 @@ func (s *Server) record(r *http.Request, body []byte, params map[string]string) 
 	return fault, true
 }
 
-// answerCallback checks the request as Applivery would and answers with the
+// respondToCallback checks the request as Applivery would and responds with the
 // profile of the user the identity provider's response names.
-func (s *Server) answerCallback(w http.ResponseWriter, r *http.Request, params map[string]string) {
+func (s *Server) respondToCallback(w http.ResponseWriter, r *http.Request, params map[string]string) {
 	if !s.authorized(r) {
 		writeEnvelope(w, http.StatusUnauthorized, 401, "Unauthorized")
 		return
@@ -369,7 +371,7 @@ func (s *Server) authorized(r *http.Request) bool {
 }
 
 // redeem returns the user of the identity provider's response in params and
-// forgets the response, which can be exchanged once.
+// deletes the response, which can be exchanged once.
 func (s *Server) redeem(params map[string]string) (User, bool) {
 	var id string
 	if s.isSAML() {
