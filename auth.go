@@ -19,11 +19,14 @@ type Auth struct {
 	cfg             Config
 	client          *apiClient
 	store           sessions.Store
+	cookies         *cookieStore // the default store, or nil when Config.Store replaces it
 	codecs          []securecookie.Codec
 	stateCookieName string
 	stateParam      string
 	logger          *slog.Logger
 	crossOrigin     *http.CrossOriginProtection
+	refresher       refresher
+	logLimiter      logLimiter
 }
 
 // New returns an Auth for cfg, after applying defaults to its zero fields and
@@ -51,7 +54,8 @@ func New(cfg Config) (*Auth, error) {
 
 	a.store = cfg.Store
 	if a.store == nil {
-		a.store = &cookieStore{codecs: a.codecs, options: a.sessionOptions(0)}
+		a.cookies = &cookieStore{codecs: a.codecs, options: a.sessionOptions(0)}
+		a.store = a.cookies
 	}
 
 	a.crossOrigin.SetDenyHandler(http.HandlerFunc(a.rejectCrossOrigin))

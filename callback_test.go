@@ -142,7 +142,7 @@ func TestCallbackWritesSecureSession(t *testing.T) {
 	assert.Equal(t, http.SameSiteLaxMode, session.SameSite, "SameSite")
 	assert.Equal(t, "/", session.Path, "Path")
 	assert.Empty(t, session.Domain, "Domain")
-	assert.Equal(t, int((24 * time.Hour).Seconds()), session.MaxAge, "Max-Age is the session lifetime")
+	assert.Equal(t, int((12 * time.Hour).Seconds()), session.MaxAge, "Max-Age is the session lifetime")
 	assert.NotContains(t, session.Value, "identitytest-access", "the token is encrypted")
 }
 

@@ -31,6 +31,7 @@ type apiClient struct {
 	apiKey       string
 	organization string
 	provider     string
+	refreshPath  string
 	http         *http.Client
 }
 
@@ -48,6 +49,7 @@ func newAPIClient(cfg Config) *apiClient {
 		apiKey:       cfg.APIKey,
 		organization: cfg.Organization,
 		provider:     cfg.Provider,
+		refreshPath:  cfg.RefreshPath,
 		http:         &client,
 	}
 }
@@ -69,6 +71,26 @@ func (c *apiClient) completeSignIn(ctx context.Context, params map[string]string
 	}
 
 	return c.post(ctx, c.callbackPath(), body)
+}
+
+// refresh exchanges a refresh token for new tokens and the user's profile.
+// Errors are those of completeSignIn.
+//
+// NOTE: Applivery's documentation of the SSO callback gives no refresh
+// endpoint, so its path is configurable and the body, {"refreshToken":"…"},
+// is an assumption that identitytest's simulator shares.
+func (c *apiClient) refresh(ctx context.Context, refreshToken string) (*callbackData, error) {
+	body, err := json.Marshal(map[string]string{"refreshToken": refreshToken})
+	if err != nil {
+		return nil, fmt.Errorf("encoding refresh request: %w", err)
+	}
+
+	path := strings.NewReplacer(
+		"{organizationSlug}", url.PathEscape(c.organization),
+		"{type}", url.PathEscape(c.provider),
+	).Replace(c.refreshPath)
+
+	return c.post(ctx, path, body)
 }
 
 // post sends body to path and decodes the response as a callback envelope.

@@ -15,7 +15,8 @@ const (
 	DefaultLoginPath            = "/auth/login"
 	DefaultReturnTo             = "/"
 	DefaultClockSkew            = 30 * time.Second
-	DefaultSessionLifetime      = 24 * time.Hour
+	DefaultSessionLifetime      = 12 * time.Hour
+	DefaultIdleTimeout          = 30 * time.Minute
 	DefaultStateLifetime        = 10 * time.Minute
 	DefaultMaxCallbackBodyBytes = 256 << 10
 	DefaultHTTPTimeout          = 10 * time.Second
@@ -107,10 +108,35 @@ type Config struct {
 	// expired, to absorb clock differences with Applivery. Default: 30 s.
 	ClockSkew time.Duration `validate:"gte=0,lte=1h"`
 
-	// SessionLifetime is how long a session lasts from sign-in. It sets both
-	// the cookie's Max-Age and the age beyond which RequireAuth rejects a
-	// session, whatever its tokens say. Default: 24 h.
+	// SessionLifetime is how long a session lasts from sign-in, however
+	// active the user is and however often its tokens are refreshed. It sets
+	// both the cookie's Max-Age and the age beyond which RequireAuth rejects
+	// a session. Default: 12 h, the absolute limit OWASP ASVS 4.0.3 (3.3.2)
+	// sets at level 2.
 	SessionLifetime time.Duration `validate:"gte=0"`
+
+	// IdleTimeout ends a session that made no request for this long. The
+	// session records its last request at most every tenth of IdleTimeout,
+	// so that most requests write no cookie; a session can therefore end up
+	// to a tenth early. A negative value turns the idle timeout off.
+	// Default: 30 min, the idle limit OWASP ASVS 4.0.3 (3.3.2) sets at level 2.
+	IdleTimeout time.Duration
+
+	// RefreshPath turns token refresh on: when an access token has expired
+	// and its refresh token has not, RequireAuth posts
+	// {"refreshToken":"…"} to APIBaseURL+RefreshPath with the API key and
+	// expects the callback endpoint's response envelope. "{organizationSlug}"
+	// and "{type}" in the path are replaced by Organization and Provider.
+	// Default: empty, so an expired access token means signing in again.
+	RefreshPath string `validate:"omitempty,localpath"`
+
+	// AllowIdPInitiated accepts SAML responses that arrive without a
+	// RelayState, as identity providers send them when the user starts at the
+	// provider's portal. Such a sign-in carries no state to check, so another
+	// site can make a browser sign in to an account of the attacker's
+	// choosing (login CSRF); leave it off unless users need to start there.
+	// Accepted sign-ins go to DefaultReturnTo. Default: false.
+	AllowIdPInitiated bool
 
 	// StateLifetime is how long a sign-in may take between LoginHandler and
 	// CallbackHandler. Default: 10 min; at most 1 h.
@@ -141,6 +167,7 @@ func (cfg Config) withDefaults() Config {
 	setDefault(&cfg.LogoutReturnTo, DefaultReturnTo)
 	setDefault(&cfg.ClockSkew, DefaultClockSkew)
 	setDefault(&cfg.SessionLifetime, DefaultSessionLifetime)
+	setDefault(&cfg.IdleTimeout, DefaultIdleTimeout)
 	setDefault(&cfg.StateLifetime, DefaultStateLifetime)
 	setDefault(&cfg.MaxCallbackBodyBytes, DefaultMaxCallbackBodyBytes)
 

@@ -162,9 +162,16 @@ func (a *Auth) callbackParams(w http.ResponseWriter, r *http.Request) (map[strin
 // checkState finishes the sign-in that state belongs to, or explains why
 // there is none.
 func (a *Auth) checkState(w http.ResponseWriter, r *http.Request, state string) (pendingSignIn, *HTTPError) {
+	if state == "" && a.stateParam == "RelayState" && a.cfg.AllowIdPInitiated {
+		a.logger.LogAttrs(r.Context(), slog.LevelInfo, "identity: accepting an IdP-initiated sign-in",
+			slog.String("remote_addr", r.RemoteAddr))
+		return pendingSignIn{ReturnTo: a.cfg.DefaultReturnTo}, nil
+	}
+
 	if state == "" {
 		return pendingSignIn{}, newHTTPError(http.StatusBadRequest,
-			"The sign-in response has no "+a.stateParam+" parameter. Start signing in from this site.",
+			"The sign-in response has no "+a.stateParam+" parameter, as happens when signing in starts at the identity provider. "+
+				"This site accepts only sign-ins that start here: sign in from this site.",
 			fmt.Errorf("%w: no %s parameter", ErrStateMissing, a.stateParam))
 	}
 
@@ -227,7 +234,7 @@ func upstreamHTTPError(err error) *HTTPError {
 // id. A server-side store deletes the old session first, so that nothing of
 // it, not even its ID, carries over.
 func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, id *Identity) *HTTPError {
-	if _, isDefault := a.store.(*cookieStore); !isDefault {
+	if a.cookies == nil {
 		if old, err := a.store.New(r, a.cfg.CookieName); err == nil && old != nil && !old.IsNew {
 			if err := a.deleteSession(w, r); err != nil {
 				return newHTTPError(http.StatusInternalServerError,
@@ -237,7 +244,7 @@ func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, id *Identity
 	}
 
 	rec := &sessionRecord{Identity: id, LastSeenAt: id.AuthenticatedAt}
-	if err := a.saveSession(w, r, rec); err != nil {
+	if err := a.createSession(w, r, rec); err != nil {
 		return newHTTPError(http.StatusInternalServerError,
 			"Sign-in failed because this site could not save the session. Try again.", fmt.Errorf("saving the session: %w", err))
 	}
@@ -274,8 +281,8 @@ func (a *Auth) serveLogout(w http.ResponseWriter, r *http.Request) {
 	}
 
 	var userID string
-	if rec, err := a.loadSession(r); err == nil {
-		userID = rec.Identity.UserID
+	if loaded, err := a.loadSession(r); err == nil {
+		userID = loaded.record.Identity.UserID
 	}
 
 	if err := a.deleteSession(w, r); err != nil {

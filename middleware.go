@@ -6,23 +6,34 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"time"
 )
 
 // RequireAuth returns middleware that lets a request through only with a
 // valid session that satisfies every rule, and puts the identity in the
 // request's context for FromContext.
 //
-// A request without a valid session, or whose access token is within
-// Config.ClockSkew of expiring, is not signed in. A browser loading a page
-// (GET or HEAD that accepts text/html) is then redirected to Config.LoginPath
-// with return_to set to the current path and query; any other request gets
-// 401 with Applivery's JSON error envelope. A signed-in user who fails a rule
-// gets 403, never a redirect, so there is no sign-in loop. Failures go
-// through Config.ErrorHandler when it is set.
+// A request is not signed in when it has no valid session, when the session
+// is older than Config.SessionLifetime or idle for Config.IdleTimeout, or
+// when its access token is within Config.ClockSkew of expiring and cannot be
+// refreshed. A browser loading a page (GET or HEAD that accepts text/html)
+// is then redirected to Config.LoginPath with return_to set to the current
+// path and query; any other request gets 401 with Applivery's JSON error
+// envelope. A signed-in user who fails a rule gets 403, never a redirect, so
+// there is no sign-in loop. Failures go through Config.ErrorHandler when it
+// is set. A tampered, truncated or undecodable cookie counts as no session,
+// never as a server error.
 //
-// A tampered, truncated or undecodable cookie counts as no session, never as
-// a server error. RequireAuth writes no cookie: a request that passes reaches
-// next with its ResponseWriter untouched, so Flush and Hijack keep working.
+// When it changes the session (refreshed tokens, a session written with an
+// older key pair, or the time of the last request for IdleTimeout),
+// RequireAuth writes the cookie before it calls next, so that the response
+// carries it whatever next writes. It does not wrap the ResponseWriter, so
+// Flush and Hijack keep working. A request that changes nothing gets no
+// Set-Cookie.
+//
+// A CORS preflight, an OPTIONS request with Access-Control-Request-Method,
+// passes through without a session, so that the app's CORS middleware can
+// answer it; browsers send preflights without cookies.
 //
 // RequireAuth panics if a rule is nil, so that a mistake shows at startup.
 func (a *Auth) RequireAuth(rules ...Rule) func(http.Handler) http.Handler {
@@ -34,7 +45,12 @@ func (a *Auth) RequireAuth(rules ...Rule) func(http.Handler) http.Handler {
 
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			id, err := a.authenticate(r)
+			if isPreflight(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+
+			id, err := a.authenticate(w, r)
 			if err != nil {
 				a.rejectUnauthenticated(w, r, err)
 				return
@@ -60,12 +76,13 @@ func (a *Auth) RequireAuth(rules ...Rule) func(http.Handler) http.Handler {
 
 // OptionalAuth is middleware that puts the identity in the request's context
 // when the request has a valid session, and lets every request through. Use
-// it on pages that everyone may see but that greet signed-in users.
+// it on pages that everyone may see but that greet signed-in users. It
+// maintains the session as RequireAuth does.
 func (a *Auth) OptionalAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Vary", "Cookie")
 
-		if id, err := a.authenticate(r); err == nil {
+		if id, err := a.authenticate(w, r); err == nil {
 			r = r.WithContext(NewContext(r.Context(), id))
 		}
 
@@ -73,28 +90,78 @@ func (a *Auth) OptionalAuth(next http.Handler) http.Handler {
 	})
 }
 
+// isPreflight reports whether r is a CORS preflight request.
+func isPreflight(r *http.Request) bool {
+	return r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+}
+
 // authenticate returns the identity of the request's session, or an error
-// that wraps ErrNotSignedIn or ErrSessionExpired.
-func (a *Auth) authenticate(r *http.Request) (*Identity, error) {
-	rec, err := a.loadSession(r)
+// that wraps ErrNotSignedIn or ErrSessionExpired. When the session needs
+// a change, it writes the session to w before returning.
+func (a *Auth) authenticate(w http.ResponseWriter, r *http.Request) (*Identity, error) {
+	loaded, err := a.loadSession(r)
 	if err != nil {
 		return nil, err
 	}
 
-	id := rec.Identity
+	rec := loaded.record
 	now := a.cfg.Now()
 
-	if !now.Before(id.AuthenticatedAt.Add(a.cfg.SessionLifetime)) {
-		return nil, fmt.Errorf("%w: signed in at %s, the session lifetime is %s",
-			ErrSessionExpired, id.AuthenticatedAt.Format("2006-01-02T15:04:05Z07:00"), a.cfg.SessionLifetime)
+	if err := a.checkLifetimes(rec, now); err != nil {
+		return nil, err
 	}
 
-	if id.AccessToken.Expired(now, a.cfg.ClockSkew) {
-		return nil, fmt.Errorf("%w: the access token expires at %s",
-			ErrSessionExpired, id.AccessToken.ExpiresAt.Format("2006-01-02T15:04:05Z07:00"))
+	changed := loaded.oldKey
+
+	if rec.Identity.AccessToken.Expired(now, a.cfg.ClockSkew) {
+		if a.cfg.RefreshPath == "" {
+			return nil, fmt.Errorf("%w: the access token expires at %s",
+				ErrSessionExpired, rec.Identity.AccessToken.ExpiresAt.Format(time.RFC3339))
+		}
+
+		refreshed, err := a.refresh(r.Context(), rec.Identity)
+		if err != nil {
+			a.logRefreshFailure(r, rec.Identity, err)
+			return nil, fmt.Errorf("%w: %w", ErrSessionExpired, err)
+		}
+
+		rec.Identity = refreshed
+		changed = true
+
+		a.logger.LogAttrs(r.Context(), slog.LevelInfo, "identity: tokens refreshed",
+			slog.String("user_id", refreshed.UserID), slog.String("organization", refreshed.OrganizationID))
 	}
 
-	return id, nil
+	if a.cfg.IdleTimeout > 0 && now.Sub(rec.LastSeenAt) >= a.cfg.IdleTimeout/10 {
+		changed = true
+	}
+
+	if changed {
+		rec.LastSeenAt = now
+		if err := a.updateSession(w, r, loaded); err != nil {
+			a.logger.LogAttrs(r.Context(), slog.LevelError, "identity: session not saved",
+				slog.String("user_id", rec.Identity.UserID), slog.String("error", err.Error()))
+		}
+	}
+
+	return rec.Identity, nil
+}
+
+// checkLifetimes rejects a session past Config.SessionLifetime or idle for
+// Config.IdleTimeout.
+func (a *Auth) checkLifetimes(rec *sessionRecord, now time.Time) error {
+	signedIn := rec.Identity.AuthenticatedAt
+	if !now.Before(signedIn.Add(a.cfg.SessionLifetime)) {
+		return fmt.Errorf("%w: signed in at %s, the session lifetime is %s",
+			ErrSessionExpired, signedIn.Format(time.RFC3339), a.cfg.SessionLifetime)
+	}
+
+	if a.cfg.IdleTimeout > 0 && !now.Before(rec.LastSeenAt.Add(a.cfg.IdleTimeout)) {
+		return fmt.Errorf("%w: idle since %s, the idle timeout is %s",
+			ErrSessionExpired, rec.LastSeenAt.Format(time.RFC3339), a.cfg.IdleTimeout)
+	}
+
+	return nil
 }
 
 // rejectUnauthenticated sends a browser to sign in and brings it back to the

@@ -94,7 +94,7 @@ func TestRequireAuthAccessTokenExpiry(t *testing.T) {
 
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			app := newTestApp(t)
+			app := newTestApp(t, withConfig(func(c *identity.Config) { c.IdleTimeout = -1 }))
 			app.signIn(identitytest.DocumentedUser().ID)
 
 			app.clock.Advance(identitytest.DefaultAccessTTL - tt.beforeEnd)

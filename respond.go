@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -36,8 +37,9 @@ func (a *Auth) fail(w http.ResponseWriter, r *http.Request, event string, herr *
 // logFailure logs a failure at a level that fits its cause. A request
 // without a session is routine, so Debug. A rule that denied access is Info,
 // and a fault of this server is Error. The rest may be an attack or a fault
-// of Applivery's API, so Warn. The query string is never logged,
-// because an OpenID Connect callback carries its code there.
+// of Applivery's API, so Warn. Failures of Applivery's API are logged once
+// per kind and error code within logRepeatWindow. The query string is never
+// logged, because an OpenID Connect callback carries its code there.
 func (a *Auth) logFailure(r *http.Request, event string, herr *HTTPError) {
 	level := slog.LevelWarn
 
@@ -61,12 +63,84 @@ func (a *Auth) logFailure(r *http.Request, event string, herr *HTTPError) {
 		attrs = append(attrs, slog.String("error", herr.Err.Error()))
 	}
 
-	var apiErr *APIError
-	if errors.As(herr, &apiErr) {
-		attrs = append(attrs, slog.Int("error_code", apiErr.Code))
+	attrs, ok := a.upstreamAttrs(herr.Err, attrs)
+	if !ok {
+		return
 	}
 
 	a.logger.LogAttrs(r.Context(), level, "identity: "+event, attrs...)
+}
+
+// logRefreshFailure logs a refresh that failed, at Warn for a fault of
+// Applivery's API and at Info for a refresh token that had simply expired.
+func (a *Auth) logRefreshFailure(r *http.Request, id *Identity, err error) {
+	level := slog.LevelWarn
+	if upstreamKind(err) == "" {
+		level = slog.LevelInfo
+	}
+
+	attrs := []slog.Attr{
+		slog.String("user_id", id.UserID),
+		slog.String("organization", id.OrganizationID),
+		slog.String("remote_addr", r.RemoteAddr),
+		slog.String("error", err.Error()),
+	}
+
+	attrs, ok := a.upstreamAttrs(err, attrs)
+	if !ok {
+		return
+	}
+
+	a.logger.LogAttrs(r.Context(), level, "identity: token refresh failed", attrs...)
+}
+
+// upstreamAttrs adds the kind of an Applivery failure and Applivery's error
+// code to attrs. It reports false when the rate limit holds the line back.
+func (a *Auth) upstreamAttrs(err error, attrs []slog.Attr) ([]slog.Attr, bool) {
+	kind := upstreamKind(err)
+	if kind == "" {
+		return attrs, true
+	}
+
+	attrs = append(attrs, slog.String("kind", kind))
+
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		attrs = append(attrs, slog.Int("error_code", apiErr.Code))
+		kind = fmt.Sprintf("%s/%d", kind, apiErr.Code)
+	}
+
+	allowed, suppressed := a.logLimiter.allow(kind, a.cfg.Now())
+	if !allowed {
+		return nil, false
+	}
+
+	if suppressed > 0 {
+		attrs = append(attrs, slog.Int("suppressed", suppressed))
+	}
+
+	return attrs, true
+}
+
+// upstreamKind names the kind of failure of Applivery's API in err, or
+// returns "" when err is not one.
+func upstreamKind(err error) string {
+	var apiErr *APIError
+
+	switch {
+	case errors.As(err, &apiErr):
+		return "api_error"
+	case errors.Is(err, ErrUpstreamTimeout):
+		return "timeout"
+	case errors.Is(err, ErrUpstreamUnreachable):
+		return "unreachable"
+	case errors.Is(err, ErrUpstreamInvalid):
+		return "invalid_response"
+	case errors.Is(err, ErrTokenExpired):
+		return "expired_token"
+	}
+
+	return ""
 }
 
 // wantsHTML reports whether the client is a browser showing a page: it accepts

@@ -58,9 +58,32 @@ func newCookie(name, value string, opts *sessions.Options) *http.Cookie {
 	return cookie
 }
 
-// loadSession returns the session record of the request. Any failure, from a
-// missing cookie to a forged one, wraps ErrNotSignedIn.
-func (a *Auth) loadSession(r *http.Request) (*sessionRecord, error) {
+// loadedSession is a session read from the request, kept so that a change
+// can be written back to the same session.
+type loadedSession struct {
+	record *sessionRecord
+
+	// session is the store's session, or nil for the default cookie store,
+	// which is read directly.
+	session *sessions.Session
+
+	// oldKey is true when the default cookie store could decode the cookie
+	// only with an older key pair of Config.SessionKeys.
+	oldKey bool
+}
+
+// loadSession returns the request's session. Any failure, from a missing
+// cookie to a forged one, wraps ErrNotSignedIn.
+func (a *Auth) loadSession(r *http.Request) (*loadedSession, error) {
+	if a.cookies != nil {
+		raw, keyIndex, err := a.cookies.read(r, a.cfg.CookieName)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrNotSignedIn, err)
+		}
+
+		return decodeLoaded(raw, nil, keyIndex > 0)
+	}
+
 	session, err := a.store.New(r, a.cfg.CookieName)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotSignedIn, err)
@@ -75,27 +98,48 @@ func (a *Auth) loadSession(r *http.Request) (*sessionRecord, error) {
 		return nil, fmt.Errorf("%w: session holds no identity", ErrNotSignedIn)
 	}
 
+	return decodeLoaded(raw, session, false)
+}
+
+func decodeLoaded(raw []byte, session *sessions.Session, oldKey bool) (*loadedSession, error) {
 	rec, err := decodeRecord(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotSignedIn, err)
 	}
 
-	return rec, nil
+	return &loadedSession{record: rec, session: session, oldKey: oldKey}, nil
 }
 
-// saveSession writes rec as a brand-new session, so that no ID or value of a
-// session the browser had before survives (session fixation).
-func (a *Auth) saveSession(w http.ResponseWriter, r *http.Request, rec *sessionRecord) error {
-	now := a.cfg.Now()
-	remaining := rec.Identity.AuthenticatedAt.Add(a.cfg.SessionLifetime).Sub(now)
+// createSession writes rec as a brand-new session, so that no ID or value of
+// a session the browser had before survives (session fixation).
+func (a *Auth) createSession(w http.ResponseWriter, r *http.Request, rec *sessionRecord) error {
+	session := sessions.NewSession(a.store, a.cfg.CookieName)
+	session.IsNew = true
+
+	return a.writeSession(w, r, session, rec)
+}
+
+// updateSession writes the changed record of a loaded session back to the
+// same session.
+func (a *Auth) updateSession(w http.ResponseWriter, r *http.Request, loaded *loadedSession) error {
+	session := loaded.session
+	if session == nil {
+		session = sessions.NewSession(a.store, a.cfg.CookieName)
+	}
+
+	return a.writeSession(w, r, session, loaded.record)
+}
+
+// writeSession stores rec in session with a cookie that lives as long as the
+// session has left.
+func (a *Auth) writeSession(w http.ResponseWriter, r *http.Request, session *sessions.Session, rec *sessionRecord) error {
+	remaining := rec.Identity.AuthenticatedAt.Add(a.cfg.SessionLifetime).Sub(a.cfg.Now())
 
 	maxAge := int(remaining / time.Second)
 	if maxAge < 1 {
 		return fmt.Errorf("%w: session lifetime already over", ErrSessionExpired)
 	}
 
-	session := sessions.NewSession(a.store, a.cfg.CookieName)
-	session.IsNew = true
 	session.Options = a.sessionOptions(maxAge)
 	session.Values[recordKey] = encodeRecord(nil, rec)
 
@@ -130,73 +174,4 @@ func newCodecs(keys [][]byte) []securecookie.Codec {
 	}
 
 	return codecs
-}
-
-// cookieStore is the default sessions.Store. It keeps the session record in
-// the cookie itself, authenticated with HMAC-SHA256 and encrypted with AES by
-// securecookie. It holds nothing but the record.
-type cookieStore struct {
-	codecs  []securecookie.Codec
-	options *sessions.Options
-}
-
-var _ sessions.Store = (*cookieStore)(nil)
-
-// Get returns the request's session. Unlike gorilla's stores it does not
-// cache sessions in the request, which needs a context per request.
-func (s *cookieStore) Get(r *http.Request, name string) (*sessions.Session, error) {
-	return s.New(r, name)
-}
-
-// New returns the session in the request's cookie, or a new empty one with an
-// error when the cookie is missing or does not decode.
-func (s *cookieStore) New(r *http.Request, name string) (*sessions.Session, error) {
-	session := sessions.NewSession(s, name)
-	opts := *s.options
-	session.Options = &opts
-	session.IsNew = true
-
-	cookie, err := r.Cookie(name)
-	if err != nil {
-		return session, nil
-	}
-
-	var raw []byte
-	if err := securecookie.DecodeMulti(name, cookie.Value, &raw, s.codecs...); err != nil {
-		return session, fmt.Errorf("decoding session cookie: %w", err)
-	}
-
-	session.Values[recordKey] = raw
-	session.IsNew = false
-
-	return session, nil
-}
-
-// Save writes the session's record to its cookie, or clears the cookie when
-// the session's MaxAge is negative.
-func (s *cookieStore) Save(_ *http.Request, w http.ResponseWriter, session *sessions.Session) error {
-	if session.Options.MaxAge < 0 {
-		http.SetCookie(w, newCookie(session.Name(), "", session.Options))
-		return nil
-	}
-
-	raw, ok := session.Values[recordKey].([]byte)
-	if !ok || len(session.Values) != 1 {
-		return fmt.Errorf("identity: the default cookie store keeps only the session record, got %d values", len(session.Values))
-	}
-
-	encoded, err := securecookie.EncodeMulti(session.Name(), raw, s.codecs...)
-	if err != nil {
-		return fmt.Errorf("encoding session cookie: %w", err)
-	}
-
-	cookie := newCookie(session.Name(), encoded, session.Options)
-	if size := len(cookie.String()); size > maxCookieBytes {
-		return fmt.Errorf("%w: the session cookie would be %d bytes, over the %d-byte browser limit: use a server-side Store",
-			errSessionTooLarge, size, maxCookieBytes)
-	}
-
-	http.SetCookie(w, cookie)
-
-	return nil
 }

@@ -133,7 +133,10 @@ func TestSessionHasOneLifetime(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			app := newTestApp(t,
-				withConfig(func(c *identity.Config) { c.SessionLifetime = tt.lifetime }),
+				withConfig(func(c *identity.Config) {
+					c.SessionLifetime = tt.lifetime
+					c.IdleTimeout = -1
+				}),
 				withSimulator(identitytest.WithTokenLifetimes(90*24*time.Hour, 90*24*time.Hour)))
 			app.clock.Advance(-tt.age)
 
@@ -311,25 +314,96 @@ func TestSessionNewSignInReplacesOldSession(t *testing.T) {
 	assert.Equal(t, identitytest.AdminUser().ID, app.seen.Load().UserID)
 }
 
-func TestSessionTooLargeForCookieFailsClearly(t *testing.T) {
-	big := identitytest.DocumentedUser()
-	big.Organizations = nil
-	for i := range 100 {
-		big.Organizations = append(big.Organizations, identity.Organization{
-			ID:   fmt.Sprintf("org-%03d-507f1f77bcf86cd799439025", i),
-			Name: fmt.Sprintf("Organization number %d with a rather long name", i),
-			Slug: fmt.Sprintf("organization-number-%d", i),
+// userInOrganizations returns a user who belongs to n organizations with
+// long names.
+func userInOrganizations(n int) identitytest.User {
+	user := identitytest.DocumentedUser()
+	user.Organizations = nil
+
+	for i := range n {
+		user.Organizations = append(user.Organizations, identity.Organization{
+			ID:      fmt.Sprintf("org-%04d-507f1f77bcf86cd799439025", i),
+			Name:    fmt.Sprintf("Organization number %d with a rather long name", i),
+			Slug:    fmt.Sprintf("organization-number-%d", i),
+			Picture: fmt.Sprintf("https://cdn.applivery.com/orgs/%d/logo.png", i),
 		})
 	}
+
+	return user
+}
+
+func TestSessionLargeIdentitySpansCookies(t *testing.T) {
+	big := userInOrganizations(100)
+	small := identitytest.AdminUser()
+	app := newTestApp(t, withSimulator(identitytest.WithUsers(big, small)))
+
+	state := app.startLogin("")
+	resp, _ := app.postCallback(callbackForm(app, state, big.ID), nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "the large sign-in succeeds")
+
+	parts := 0
+	for _, c := range resp.Cookies() {
+		if strings.HasPrefix(c.Name, sessionCookieID) && c.Name != "__Host-identity-state" {
+			parts++
+			assert.LessOrEqual(t, len(c.String()), 4096, "cookie %s fits the browser limit", c.Name)
+			assert.True(t, c.Secure && c.HttpOnly && c.Path == "/" && c.SameSite == http.SameSiteLaxMode, "cookie %s has the session's attributes", c.Name)
+		}
+	}
+	assert.Greater(t, parts, 1, "the session spans several cookies")
+
+	got, _ := app.get("/dashboard")
+	require.Equal(t, http.StatusOK, got.StatusCode)
+	id := app.seen.Load()
+	require.Len(t, id.Organizations, 100, "every organization arrives")
+	assert.Equal(t, big.Organizations[99], id.Organizations[99])
+
+	app.signIn(small.ID)
+
+	for i := 1; i < 8; i++ {
+		assert.Nil(t, app.cookie(fmt.Sprintf("%s-%d", sessionCookieID, i)), "no stale part %d", i)
+	}
+	got, _ = app.get("/dashboard")
+	require.Equal(t, http.StatusOK, got.StatusCode, "the smaller session reads")
+	assert.Equal(t, small.ID, app.seen.Load().UserID)
+}
+
+func TestSessionMissingPartIsNotSignedIn(t *testing.T) {
+	big := userInOrganizations(100)
 	app := newTestApp(t, withSimulator(identitytest.WithUsers(big)))
+	app.signIn(big.ID)
+
+	header := http.Header{"Cookie": {sessionCookieID + "=" + app.cookie(sessionCookieID).Value}}
+	resp, _ := app.doWithoutJar(http.MethodGet, "/dashboard", header)
+
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+}
+
+func TestSessionTooLargeFailsClearly(t *testing.T) {
+	huge := userInOrganizations(1000)
+	app := newTestApp(t, withSimulator(identitytest.WithUsers(huge)))
 	state := app.startLogin("")
 
-	resp, body := app.postCallback(callbackForm(app, state, big.ID), nil)
+	resp, body := app.postCallback(callbackForm(app, state, huge.ID), nil)
 
 	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)
 	assert.Contains(t, decodeEnvelope(t, body).Error.Message, "could not save the session")
-	assert.Contains(t, app.logs.String(), "over the 4096-byte browser limit: use a server-side Store")
+	assert.Contains(t, app.logs.String(), "over 8 cookies of 4096 bytes: use a server-side Store")
 	assert.Nil(t, responseCookie(resp, sessionCookieID), "no partial session")
+}
+
+func TestSessionLargeIdentityLogoutClearsParts(t *testing.T) {
+	big := userInOrganizations(100)
+	app := newTestApp(t, withSimulator(identitytest.WithUsers(big)))
+	app.signIn(big.ID)
+	require.NotNil(t, app.cookie(sessionCookieID+"-1"), "a second part exists")
+
+	resp, _ := app.do(http.MethodPost, "/auth/logout", nil, nil)
+
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	assert.Nil(t, app.cookie(sessionCookieID), "first part cleared")
+	for i := 1; i < 8; i++ {
+		assert.Nil(t, app.cookie(fmt.Sprintf("%s-%d", sessionCookieID, i)), "part %d cleared", i)
+	}
 }
 
 func callbackForm(app *testApp, state, userID string) map[string][]string {

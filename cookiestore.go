@@ -1,0 +1,201 @@
+package identity
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gorilla/securecookie"
+	"github.com/gorilla/sessions"
+)
+
+// maxCookieParts bounds how many cookies one session may span. Eight full
+// parts make a Cookie header of about 32 KiB, which some proxies reject:
+// nginx, for one, accepts request header lines of at most 8 KiB unless
+// large_client_header_buffers is raised.
+const maxCookieParts = 8
+
+// partSeparator ends the part count that the first cookie of a session
+// spread over several cookies starts with, as in "3~<value>". securecookie's
+// values are base64url and never contain it.
+const partSeparator = "~"
+
+// cookieStore is the default sessions.Store. It keeps the session record in
+// the browser, authenticated with HMAC-SHA256 and encrypted with AES by
+// securecookie. A record too large for one cookie is split over numbered
+// cookies: the first keeps the session's name and the others add "-1", "-2"
+// and so on.
+type cookieStore struct {
+	codecs  []securecookie.Codec
+	options *sessions.Options
+}
+
+var _ sessions.Store = (*cookieStore)(nil)
+
+// Get returns the request's session. Unlike gorilla's stores it does not
+// cache sessions in the request, which needs a context per request.
+func (s *cookieStore) Get(r *http.Request, name string) (*sessions.Session, error) {
+	return s.New(r, name)
+}
+
+// New returns the session in the request's cookies, or a new empty one when
+// there is none. A cookie that does not decode gives a new session and an
+// error.
+func (s *cookieStore) New(r *http.Request, name string) (*sessions.Session, error) {
+	session := sessions.NewSession(s, name)
+	opts := *s.options
+	session.Options = &opts
+	session.IsNew = true
+
+	raw, _, err := s.read(r, name)
+	if errors.Is(err, http.ErrNoCookie) {
+		return session, nil
+	}
+
+	if err != nil {
+		return session, err
+	}
+
+	session.Values[recordKey] = raw
+	session.IsNew = false
+
+	return session, nil
+}
+
+// read returns the session record in the request's cookies and the index of
+// the key pair that decoded it; 0 is the newest pair. It wraps
+// http.ErrNoCookie when the request has no session cookie.
+func (s *cookieStore) read(r *http.Request, name string) ([]byte, int, error) {
+	value, err := joinParts(r, name)
+	if err != nil {
+		return nil, 0, err
+	}
+
+	var lastErr error
+	for i, codec := range s.codecs {
+		var raw []byte
+		if lastErr = codec.Decode(name, value, &raw); lastErr == nil {
+			return raw, i, nil
+		}
+	}
+
+	return nil, 0, fmt.Errorf("decoding session cookie with %d key pairs: %w", len(s.codecs), lastErr)
+}
+
+// joinParts returns the value of the session cookie, joined from its parts
+// when it spans several cookies.
+func joinParts(r *http.Request, name string) (string, error) {
+	first, err := r.Cookie(name)
+	if err != nil {
+		return "", fmt.Errorf("reading session cookie: %w", err)
+	}
+
+	count, rest, split := strings.Cut(first.Value, partSeparator)
+	if !split {
+		return first.Value, nil
+	}
+
+	n, err := strconv.Atoi(count)
+	if err != nil || n < 2 || n > maxCookieParts {
+		return "", fmt.Errorf("session cookie has an invalid part count %q", count)
+	}
+
+	var value strings.Builder
+	value.WriteString(rest)
+
+	for i := 1; i < n; i++ {
+		part, err := r.Cookie(partName(name, i))
+		if err != nil {
+			return "", fmt.Errorf("session cookie part %d of %d is missing", i+1, n)
+		}
+
+		value.WriteString(part.Value)
+	}
+
+	return value.String(), nil
+}
+
+func partName(name string, i int) string {
+	return name + "-" + strconv.Itoa(i)
+}
+
+// Save writes the session's record to its cookies, or clears them when the
+// session's MaxAge is negative. Parts that an earlier, larger session left in
+// the browser are cleared, so that they cannot be joined to the new value.
+func (s *cookieStore) Save(r *http.Request, w http.ResponseWriter, session *sessions.Session) error {
+	if session.Options.MaxAge < 0 {
+		http.SetCookie(w, newCookie(session.Name(), "", session.Options))
+		clearParts(r, w, session.Name(), 1, session.Options)
+
+		return nil
+	}
+
+	raw, ok := session.Values[recordKey].([]byte)
+	if !ok || len(session.Values) != 1 {
+		return fmt.Errorf("identity: the default cookie store keeps the session record alone, got %d values", len(session.Values))
+	}
+
+	encoded, err := securecookie.EncodeMulti(session.Name(), raw, s.codecs...)
+	if err != nil {
+		return fmt.Errorf("encoding session cookie: %w", err)
+	}
+
+	cookies, err := splitCookie(session.Name(), encoded, session.Options)
+	if err != nil {
+		return err
+	}
+
+	for _, cookie := range cookies {
+		http.SetCookie(w, cookie)
+	}
+
+	clearParts(r, w, session.Name(), len(cookies), session.Options)
+
+	return nil
+}
+
+// splitCookie returns the cookies that carry value: one when it fits in a
+// cookie, else up to maxCookieParts.
+func splitCookie(name, value string, opts *sessions.Options) ([]*http.Cookie, error) {
+	single := newCookie(name, value, opts)
+	if len(single.String()) <= maxCookieBytes {
+		return []*http.Cookie{single}, nil
+	}
+
+	// The longest part name and the count prefix bound what each part can
+	// carry besides its share of the value.
+	overhead := len(newCookie(partName(name, maxCookieParts-1), "", opts).String()) + len(strconv.Itoa(maxCookieParts)+partSeparator)
+	size := maxCookieBytes - overhead
+
+	n := (len(value) + size - 1) / size
+	if n > maxCookieParts {
+		return nil, fmt.Errorf("%w: the session cookie would be %d bytes, over %d cookies of %d bytes: use a server-side Store",
+			errSessionTooLarge, len(value), maxCookieParts, maxCookieBytes)
+	}
+
+	cookies := make([]*http.Cookie, n)
+	for i := range n {
+		part := value[i*size : min((i+1)*size, len(value))]
+		if i == 0 {
+			cookies[i] = newCookie(name, strconv.Itoa(n)+partSeparator+part, opts)
+		} else {
+			cookies[i] = newCookie(partName(name, i), part, opts)
+		}
+	}
+
+	return cookies, nil
+}
+
+// clearParts clears the parts from index from on that the request carries.
+func clearParts(r *http.Request, w http.ResponseWriter, name string, from int, opts *sessions.Options) {
+	clearing := *opts
+	clearing.MaxAge = -1
+
+	for i := max(from, 1); i < maxCookieParts; i++ {
+		if _, err := r.Cookie(partName(name, i)); err == nil {
+			http.SetCookie(w, newCookie(partName(name, i), "", &clearing))
+		}
+	}
+}
