@@ -23,9 +23,11 @@ type Auth struct {
 	codecs          []securecookie.Codec
 	stateCookieName string
 	stateParam      string
+	audience        string // sessionRecord.Audience of the sessions this Auth writes
 	logger          *slog.Logger
 	crossOrigin     *http.CrossOriginProtection
 	refresher       refresher
+	usedStates      usedStates
 	logLimiter      logLimiter
 }
 
@@ -44,6 +46,7 @@ func New(cfg Config) (*Auth, error) {
 		codecs:          newCodecs(cfg.SessionKeys),
 		stateCookieName: cfg.CookieName + "-state",
 		stateParam:      "state",
+		audience:        cfg.Organization + "/" + cfg.Provider,
 		logger:          cfg.Logger,
 		crossOrigin:     http.NewCrossOriginProtection(),
 	}

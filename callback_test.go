@@ -1,7 +1,9 @@
 package identity_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -147,8 +149,8 @@ func TestCallbackWritesSecureSession(t *testing.T) {
 }
 
 func TestCallbackSendsParametersToApplivery(t *testing.T) {
-	app := newTestApp(t, withSimulator(identitytest.WithOrganization("acme corp/é")),
-		withConfig(func(c *identity.Config) { c.Organization = "acme corp/é" }))
+	app := newTestApp(t, withSimulator(identitytest.WithOrganization("acme.corp_é")),
+		withConfig(func(c *identity.Config) { c.Organization = "acme.corp_é" }))
 	state := app.startLogin("")
 	samlResponse := app.samlResponse(identitytest.DocumentedUser().ID)
 
@@ -161,7 +163,7 @@ func TestCallbackSendsParametersToApplivery(t *testing.T) {
 	require.Len(t, requests, 1)
 	got := requests[0]
 	assert.Equal(t, http.MethodPost, got.Method)
-	assert.Equal(t, "/v1/auth/sso/acme%20corp%2F%C3%A9/saml/callback", got.Path, "path segments are escaped")
+	assert.Equal(t, "/v1/auth/sso/acme.corp_%C3%A9/saml/callback", got.Path, "path segments are escaped")
 	assert.Equal(t, "Bearer "+identitytest.DefaultAPIKey, got.Header.Get("Authorization"))
 	assert.Equal(t, "application/json", got.Header.Get("Content-Type"))
 	assert.Equal(t, "application/json", got.Header.Get("Accept"))
@@ -509,4 +511,164 @@ func mustReadFile(t *testing.T, name string) []byte {
 	require.NoError(t, err)
 
 	return raw
+}
+
+func TestCallbackIdPInitiated(t *testing.T) {
+	tests := []struct {
+		name         string
+		allow        bool
+		relayState   string
+		wantStatus   int
+		wantLocation string
+		wantUpstream int
+	}{
+		{name: "rejected by default", wantStatus: http.StatusBadRequest, wantUpstream: 0},
+		{name: "accepted when allowed", allow: true, wantStatus: http.StatusSeeOther, wantLocation: "/home", wantUpstream: 1},
+		{name: "foreign RelayState still rejected", allow: true, relayState: "https://evil.example/", wantStatus: http.StatusForbidden, wantUpstream: 0},
+	}
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app := newTestApp(t, withConfig(func(c *identity.Config) {
+				c.AllowIdPInitiated = tt.allow
+				c.DefaultReturnTo = "/home"
+			}))
+			form := url.Values{"SAMLResponse": {app.samlResponse(identitytest.AdminUser().ID)}}
+			if tt.relayState != "" {
+				form.Set("RelayState", tt.relayState)
+			}
+
+			resp, body := app.postCallback(form, nil)
+
+			assert.Equal(t, tt.wantStatus, resp.StatusCode)
+			assert.Equal(t, tt.wantLocation, resp.Header.Get("Location"))
+			assert.Len(t, app.sim.Requests(), tt.wantUpstream)
+			if tt.wantStatus == http.StatusBadRequest {
+				assert.Contains(t, decodeEnvelope(t, body).Error.Message, "signing in starts at the identity provider")
+			}
+		})
+	}
+}
+
+func TestCallbackClientGoneIsNotAFault(t *testing.T) {
+	app := newTestApp(t)
+	app.sim.InjectFault(identitytest.Delay(5 * time.Second))
+	state := app.startLogin("")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, app.url("/auth/callback"),
+		strings.NewReader(url.Values(callbackForm(app, state, identitytest.DocumentedUser().ID)).Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	_, err = app.client.Do(req)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "the browser went away")
+
+	require.Eventually(t, func() bool {
+		return strings.Contains(app.logs.String(), "sign-in cancelled by the client")
+	}, 5*time.Second, 10*time.Millisecond)
+	logs := app.logs.String()
+	assert.NotContains(t, logs, `"level":"ERROR"`)
+	assert.NotContains(t, logs, "sign-in failed")
+}
+
+func TestCallbackUpstreamFailureLogsAreRateLimited(t *testing.T) {
+	app := newTestApp(t)
+
+	for range 5 {
+		app.sim.InjectFault(identitytest.StatusOnly(http.StatusInternalServerError))
+		state := app.startLogin("")
+		resp, _ := app.postCallback(callbackForm(app, state, identitytest.DocumentedUser().ID), nil)
+		require.Equal(t, http.StatusBadGateway, resp.StatusCode)
+	}
+	assert.Equal(t, 1, strings.Count(app.logs.String(), "sign-in failed"), "repeats within 10 s are held back")
+	assert.Contains(t, app.logs.String(), `"kind":"invalid_response"`)
+
+	app.clock.Advance(11 * time.Second)
+	app.sim.InjectFault(identitytest.StatusOnly(http.StatusInternalServerError))
+	state := app.startLogin("")
+	_, _ = app.postCallback(callbackForm(app, state, identitytest.DocumentedUser().ID), nil)
+
+	assert.Equal(t, 2, strings.Count(app.logs.String(), "sign-in failed"))
+	assert.Contains(t, app.logs.String(), `"suppressed":4`, "the next line counts what was held back")
+}
+
+func TestCallbackManyTabs(t *testing.T) {
+	app := newTestApp(t)
+
+	states := make([]string, 20)
+	for i := range states {
+		states[i] = app.startLogin(fmt.Sprintf("/tab/%d", i+1))
+	}
+
+	resp, _ := app.postCallback(callbackForm(app, states[19], identitytest.DocumentedUser().ID), nil)
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode, "the 20th tab finishes")
+	assert.Equal(t, "/tab/20", resp.Header.Get("Location"))
+
+	resp, _ = app.postCallback(callbackForm(app, states[18], identitytest.DocumentedUser().ID), nil)
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode, "the 19th tab finishes")
+	assert.Equal(t, "/tab/19", resp.Header.Get("Location"))
+
+	resp, _ = app.postCallback(callbackForm(app, states[0], identitytest.DocumentedUser().ID), nil)
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "the oldest sign-in was dropped")
+
+	state := app.cookie("__Host-identity-state")
+	require.NotNil(t, state)
+	assert.LessOrEqual(t, len(state.Name)+1+len(state.Value), 4096, "the state cookie stays within the browser limit")
+}
+
+func TestCallbackStateCookieStaysSmallWithLongReturnURLs(t *testing.T) {
+	app := newTestApp(t)
+	long := "/" + strings.Repeat("a", 1000)
+
+	var last string
+	for range 12 {
+		last = app.startLogin(long)
+	}
+	state := app.cookie("__Host-identity-state")
+
+	require.NotNil(t, state)
+	assert.LessOrEqual(t, len(state.Name)+1+len(state.Value), 4096)
+	resp, _ := app.postCallback(callbackForm(app, last, identitytest.DocumentedUser().ID), nil)
+	assert.Equal(t, long, resp.Header.Get("Location"), "the newest sign-in is kept")
+}
+
+func TestCallbackRelayStateFitsSAMLLimit(t *testing.T) {
+	app := newTestApp(t)
+
+	state := app.startLogin("/" + strings.Repeat("x", 900))
+
+	assert.LessOrEqual(t, len(state), 80, "SAML 2.0 limits RelayState to 80 bytes")
+	assert.NotContains(t, state, "xxx", "the return URL does not travel in RelayState")
+}
+
+func TestCallbackRejectsStateFromCopiedCookie(t *testing.T) {
+	app := newTestApp(t)
+	state := app.startLogin("")
+	copied := app.cookie("__Host-identity-state")
+	form := callbackForm(app, state, identitytest.DocumentedUser().ID)
+
+	first, _ := app.postCallback(form, nil)
+	require.Equal(t, http.StatusSeeOther, first.StatusCode)
+	app.setCookie(&http.Cookie{Name: copied.Name, Value: copied.Value, Path: "/", Secure: true})
+
+	replay, body := app.postCallback(callbackForm(app, state, identitytest.DocumentedUser().ID), nil)
+
+	assert.Equal(t, http.StatusForbidden, replay.StatusCode)
+	assert.Contains(t, decodeEnvelope(t, body).Error.Message, "used already")
+	assert.Len(t, app.sim.Requests(), 1, "the replay never reaches Applivery")
+}
+
+func TestCallbackMisconfiguredOrganization(t *testing.T) {
+	app := newTestApp(t, withConfig(func(c *identity.Config) { c.Organization = "wrong-org" }))
+	state := app.startLogin("")
+
+	resp, body := app.postCallback(callbackForm(app, state, identitytest.DocumentedUser().ID), nil)
+
+	assert.Equal(t, http.StatusBadGateway, resp.StatusCode, "the site's settings are at fault, not the user")
+	assert.Contains(t, decodeEnvelope(t, body).Error.Message, "single sign-on settings do not match")
+	logs := app.logs.String()
+	assert.Contains(t, logs, `"level":"ERROR","msg":"identity: sign-in failed"`)
+	assert.Contains(t, logs, "check Organization, Provider and APIBaseURL")
+	assert.Equal(t, "/v1/auth/sso/wrong-org/saml/callback", app.sim.Requests()[0].Path)
 }

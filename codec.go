@@ -13,7 +13,7 @@ import (
 // process that never registered them could not read the session.
 //
 // Layout, version 1: the version byte, then the fields of sessionRecord in
-// the order encodeRecord writes them. Strings are a uvarint length and the
+// the order encodeRecord writes them, starting with the audience. Strings are a uvarint length and the
 // bytes; times are a varint of Unix seconds and a uvarint of nanoseconds;
 // lists are a uvarint count and their items. Decoding rejects any other
 // version and any trailing byte.
@@ -27,6 +27,11 @@ var errRecordCorrupt = errors.New("identity: session record is corrupt")
 // sessionRecord is what a session holds: the identity and the session's own
 // timestamps.
 type sessionRecord struct {
+	// Audience names the Config that wrote the session, as
+	// "organization/provider", so that an Auth for another organization
+	// that shares the keys and the cookie name rejects it.
+	Audience string
+
 	Identity *Identity
 
 	// LastSeenAt is when the session was last written.
@@ -38,6 +43,7 @@ func encodeRecord(dst []byte, rec *sessionRecord) []byte {
 	id := rec.Identity
 
 	dst = append(dst, recordVersion1)
+	dst = appendString(dst, rec.Audience)
 	dst = appendTime(dst, id.AuthenticatedAt)
 	dst = appendTime(dst, rec.LastSeenAt)
 	dst = appendToken(dst, id.AccessToken)
@@ -111,6 +117,7 @@ func decodeRecord(raw []byte) (*sessionRecord, error) {
 	id := &Identity{}
 	rec := &sessionRecord{Identity: id}
 
+	rec.Audience = d.string()
 	id.AuthenticatedAt = d.time()
 	rec.LastSeenAt = d.time()
 	id.AccessToken = d.token()

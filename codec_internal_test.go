@@ -12,6 +12,7 @@ func sampleRecord() *sessionRecord {
 	at := time.Date(2026, 12, 4, 10, 0, 0, 123456789, time.UTC)
 
 	return &sessionRecord{
+		Audience: "acme/saml",
 		Identity: &Identity{
 			UserID: "507f1f77bcf86cd799439023", Email: "user@example.com",
 			FirstName: "John", LastName: "Doe", FullName: "John Doe",

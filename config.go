@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -43,18 +44,23 @@ type Config struct {
 	// Required. It is never logged or printed.
 	APIKey string `validate:"required,headervalue"`
 
-	// Organization is the organization's slug, the {organizationSlug} segment
-	// of the callback endpoint. Required.
-	Organization string `validate:"required,pathsegment"`
+	// Organization is the organization's slug, such as "enterprise-corp", the
+	// {organizationSlug} segment of the callback endpoint. Required.
+	Organization string `validate:"required,slug"`
 
 	// Provider is the kind of identity provider, the {type} segment of the
-	// callback endpoint: "saml", "openid", and so on. Required. With "saml"
-	// the state travels as RelayState, with any other provider as state.
-	Provider string `validate:"required,pathsegment"`
+	// callback endpoint, in lower case: "saml", "openid", and so on.
+	// Required. With "saml" the state travels as RelayState, with any other
+	// provider as state.
+	Provider string `validate:"required,provider"`
 
 	// SignInURL is where LoginHandler sends the browser to sign in at the
-	// identity provider, with the state added to its query. Required.
-	SignInURL string `validate:"required,http_url"`
+	// identity provider. The package adds only the state to its query, as
+	// RelayState or state, so the URL must carry everything else the
+	// provider needs: for SAML, the single sign-on URL of the app at the
+	// identity provider; for OpenID Connect, the authorization endpoint with
+	// client_id, redirect_uri, response_type=code and scope. Required.
+	SignInURL string `validate:"required,http_url,query"`
 
 	// SessionKeys are pairs of keys for the session and state cookies: a hash
 	// key of at least 32 bytes to authenticate, then a block key of 16, 24 or
@@ -77,10 +83,13 @@ type Config struct {
 	CookieName string `validate:"required,cookiename"`
 
 	// Insecure drops the Secure flag and the __Host- prefix so that cookies
-	// work over plain http, and keeps the state cookie SameSite=Lax. Use it
-	// only for local development: over plain http anyone on the network can
-	// read and replay the session. Chromium and Firefox accept Secure cookies
-	// from http://localhost without it; Safari does not.
+	// work over plain http. Browsers accept SameSite=None only with Secure,
+	// so the state cookie becomes SameSite=Lax, which a SAML response posted
+	// from another site does not carry: the identity provider must then be on
+	// the same site as the app. Use it only for local development, because
+	// over plain http anyone on the network can read and replay the session.
+	// Chromium and Firefox accept Secure cookies from http://localhost
+	// without it; Safari does not.
 	Insecure bool
 
 	// LoginPath is where RequireAuth sends browsers that are not signed in;
@@ -97,6 +106,7 @@ type Config struct {
 
 	// HTTPClient calls Applivery's API. New copies it and makes the copy stop
 	// at redirects, so that the API key never follows one to another host.
+	// A client you pass keeps its own Timeout, where zero means none.
 	// Default: a client with a 10 s timeout.
 	HTTPClient *http.Client
 
@@ -105,22 +115,24 @@ type Config struct {
 	Logger *slog.Logger
 
 	// ClockSkew is how long before its expiry an access token counts as
-	// expired, to absorb clock differences with Applivery. Default: 30 s.
-	ClockSkew time.Duration `validate:"gte=0,lte=1h"`
+	// expired, to absorb clock differences with Applivery. It must be
+	// shorter than the tokens' lifetime. Default: 30 s; at most 5 min.
+	ClockSkew time.Duration `validate:"gte=0,lte=5m"`
 
 	// SessionLifetime is how long a session lasts from sign-in, however
 	// active the user is and however often its tokens are refreshed. It sets
 	// both the cookie's Max-Age and the age beyond which RequireAuth rejects
 	// a session. Default: 12 h, the absolute limit OWASP ASVS 4.0.3 (3.3.2)
-	// sets at level 2.
-	SessionLifetime time.Duration `validate:"gte=0"`
+	// sets at level 2; at least 1 min.
+	SessionLifetime time.Duration `validate:"gte=1m"`
 
-	// IdleTimeout ends a session that made no request for this long. The
+	// IdleTimeout ends a session that made no request for this long; a
+	// positive value must be at least a minute. The
 	// session records its last request at most every tenth of IdleTimeout,
 	// so that most requests write no cookie; a session can therefore end up
 	// to a tenth early. A negative value turns the idle timeout off.
 	// Default: 30 min, the idle limit OWASP ASVS 4.0.3 (3.3.2) sets at level 2.
-	IdleTimeout time.Duration
+	IdleTimeout time.Duration `validate:"idletimeout"`
 
 	// RefreshPath turns token refresh on: when an access token has expired
 	// and its refresh token has not, RequireAuth posts
@@ -139,8 +151,8 @@ type Config struct {
 	AllowIdPInitiated bool
 
 	// StateLifetime is how long a sign-in may take between LoginHandler and
-	// CallbackHandler. Default: 10 min; at most 1 h.
-	StateLifetime time.Duration `validate:"gte=0,lte=1h"`
+	// CallbackHandler. Default: 10 min; from 1 min to 1 h.
+	StateLifetime time.Duration `validate:"gte=1m,lte=1h"`
 
 	// MaxCallbackBodyBytes limits the body of a callback request; a larger
 	// one gets 413. SAML responses with many attributes or certificates can
@@ -197,4 +209,40 @@ func setDefault[T comparable](field *T, value T) {
 	if *field == zero {
 		*field = value
 	}
+}
+
+// String implements fmt.Stringer without the API key and the session keys,
+// so that printing a Config leaks no secret.
+func (cfg Config) String() string {
+	return fmt.Sprintf("identity.Config{APIBaseURL:%q APIKey:%s Organization:%q Provider:%q SignInURL:%q SessionKeys:%s CookieName:%q Insecure:%t}",
+		cfg.APIBaseURL, redacted(cfg.APIKey), cfg.Organization, cfg.Provider, cfg.SignInURL,
+		fmt.Sprintf("[%d keys, redacted]", len(cfg.SessionKeys)), cfg.CookieName, cfg.Insecure)
+}
+
+// GoString implements fmt.GoStringer, so that %#v redacts as well.
+func (cfg Config) GoString() string {
+	return cfg.String()
+}
+
+// LogValue implements slog.LogValuer without the API key and the session
+// keys.
+func (cfg Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("api_base_url", cfg.APIBaseURL),
+		slog.String("api_key", redacted(cfg.APIKey)),
+		slog.String("organization", cfg.Organization),
+		slog.String("provider", cfg.Provider),
+		slog.String("sign_in_url", cfg.SignInURL),
+		slog.Int("session_keys", len(cfg.SessionKeys)),
+		slog.String("cookie_name", cfg.CookieName),
+		slog.Bool("insecure", cfg.Insecure),
+	)
+}
+
+func redacted(secret string) string {
+	if secret == "" {
+		return "(empty)"
+	}
+
+	return "(redacted)"
 }

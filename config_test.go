@@ -3,6 +3,7 @@ package identity_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -50,7 +51,7 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{
 			name:   "odd number of keys",
 			modify: func(c *identity.Config) { c.SessionKeys = [][]byte{hashKeyA, blockKeyA, hashKeyB} },
-			want:   []string{"SessionKeys must hold pairs of hash key and block key, got 3 keys"},
+			want:   []string{"SessionKeys must hold pairs of hash key and block key, got an odd number of keys (3)"},
 		},
 		{
 			name:   "short hash key",
@@ -70,7 +71,50 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{
 			name:   "API over plain http to a remote host",
 			modify: func(c *identity.Config) { c.APIBaseURL = "http://api.applivery.io" },
-			want:   []string{`APIBaseURL must use https, unless its host is a loopback address, and have no query or fragment, got "http://api.applivery.io"`},
+			want:   []string{`APIBaseURL must use https unless its host is a loopback address, because the API key travels with every request, got "http://api.applivery.io"`},
+		},
+		{
+			name:   "API base URL with an empty query",
+			modify: func(c *identity.Config) { c.APIBaseURL = "https://api.applivery.io?" },
+			want:   []string{`APIBaseURL must have no query or fragment, got "https://api.applivery.io?"`},
+		},
+		{
+			name:   "API base URL with the version",
+			modify: func(c *identity.Config) { c.APIBaseURL = "https://api.applivery.io/v1/" },
+			want:   []string{`APIBaseURL must not end in /v1, because the package adds the API's paths, got "https://api.applivery.io/v1/": use "https://api.applivery.io"`},
+		},
+		{
+			name:   "sign-in URL whose query does not parse",
+			modify: func(c *identity.Config) { c.SignInURL = "https://idp.example/sso?tenant=acme;region=eu" },
+			want:   []string{`SignInURL must have a query that parses`},
+		},
+		{
+			name:   "provider in upper case",
+			modify: func(c *identity.Config) { c.Provider = "SAML" },
+			want:   []string{`Provider must be a provider kind in lower case, such as "saml" or "openid", got "SAML"`},
+		},
+		{
+			name:   "organization with a space",
+			modify: func(c *identity.Config) { c.Organization = "acme corp" },
+			want:   []string{`Organization must be an organization slug such as "enterprise-corp", without spaces or slashes, got "acme corp"`},
+		},
+		{
+			name: "lifetimes too short",
+			modify: func(c *identity.Config) {
+				c.SessionLifetime = 500 * time.Millisecond
+				c.StateLifetime = 30 * time.Second
+				c.IdleTimeout = 10 * time.Second
+			},
+			want: []string{
+				"SessionLifetime must be at least 1m, got 500ms",
+				"StateLifetime must be at least 1m, got 30s",
+				"IdleTimeout must be negative (off) or at least 1m, got 10s",
+			},
+		},
+		{
+			name:   "clock skew of an hour",
+			modify: func(c *identity.Config) { c.ClockSkew = time.Hour },
+			want:   []string{"ClockSkew must be at most 5m, got 1h0m0s"},
 		},
 		{
 			name:   "API key with a newline",
@@ -80,7 +124,7 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{
 			name:   "organization that climbs the path",
 			modify: func(c *identity.Config) { c.Organization = ".." },
-			want:   []string{`Organization must be a URL path segment other than "." and "..", got ".."`},
+			want:   []string{`Organization must be an organization slug such as "enterprise-corp", without spaces or slashes, got ".."`},
 		},
 		{
 			name:   "cookie name without __Host- prefix",
@@ -190,4 +234,25 @@ func TestNewWarnsInInsecureMode(t *testing.T) {
 
 	require.NoError(t, err)
 	assert.Contains(t, logs.String(), "Insecure is set")
+}
+
+func TestConfigPrintsNoSecrets(t *testing.T) {
+	cfg := validConfig()
+	cfg.APIKey = "api-key-secret"
+	cfg.SessionKeys = [][]byte{[]byte("hash-key-secret-of-32-bytes-long"), []byte("block-key-secret-of-32-bytes-lon")}
+
+	var logs bytes.Buffer
+	newTextLogger(&logs).Info("starting", "config", cfg)
+	outputs := map[string]string{
+		"%v":   fmt.Sprintf("%v", cfg),
+		"%+v":  fmt.Sprintf("%+v", cfg),
+		"%#v":  fmt.Sprintf("%#v", cfg),
+		"slog": logs.String(),
+	}
+
+	for name, out := range outputs {
+		assert.NotContains(t, out, "api-key-secret", name)
+		assert.NotContains(t, out, "key-secret-of", name)
+		assert.Contains(t, out, "acme", name)
+	}
 }

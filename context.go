@@ -9,9 +9,10 @@ import (
 // identity stored under it.
 type contextKey struct{}
 
-// NewContext returns a copy of ctx that carries id. RequireAuth and
-// OptionalAuth use it; tests of an app's own handlers can use it to stand in
-// for a signed-in user.
+// NewContext returns a copy of ctx that carries id, for FromContext. RequireAuth
+// and OptionalAuth store identities with it. Tests of an app's own handlers
+// can call those handlers directly with such a context, in place of a
+// session; RequireAuth itself reads only the session, never the context.
 func NewContext(ctx context.Context, id *Identity) context.Context {
 	return context.WithValue(ctx, contextKey{}, id)
 }

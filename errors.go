@@ -73,14 +73,14 @@ type HTTPError struct {
 	Err     error  // the cause, for logs and errors.Is; never shown to the user
 }
 
-// Error implements error. It includes the cause, so it is meant for logs,
-// not for the user: show Message instead.
+// Error implements error with the status and the cause, so it is meant for
+// logs, not for the user: show Message instead.
 func (e *HTTPError) Error() string {
 	if e.Err == nil {
 		return fmt.Sprintf("HTTP %d: %s", e.Status, e.Message)
 	}
 
-	return fmt.Sprintf("HTTP %d: %s: %v", e.Status, e.Message, e.Err)
+	return fmt.Sprintf("HTTP %d: %v", e.Status, e.Err)
 }
 
 // Unwrap returns the cause, so errors.Is and errors.As see it.

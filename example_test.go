@@ -31,7 +31,7 @@ func ExampleNew() {
 	}
 	// Output:
 	// SignInURL is required
-	// SessionKeys must hold pairs of hash key and block key, got 1 keys
+	// SessionKeys must hold pairs of hash key and block key, got an odd number of keys (1)
 	// SessionKeys[0] hash key must be at least 32 bytes, got 9
 }
 

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -30,6 +31,15 @@ func (a *Auth) serveLogin(w http.ResponseWriter, r *http.Request) {
 
 	if r.Method != http.MethodGet {
 		a.rejectMethod(w, r, http.MethodGet)
+		return
+	}
+
+	// An image, script or fetch that points here, from this site or another,
+	// would otherwise push the user's real sign-ins out of the state cookie.
+	if mode := r.Header.Get("Sec-Fetch-Mode"); mode != "" && mode != "navigate" {
+		a.fail(w, r, "sign-in not started", newHTTPError(http.StatusBadRequest,
+			"Sign-in starts only when a page is loaded here, not from a script or an embedded resource.",
+			fmt.Errorf("Sec-Fetch-Mode %q", mode)))
 		return
 	}
 
@@ -140,7 +150,8 @@ func (a *Auth) callbackParams(w http.ResponseWriter, r *http.Request) (map[strin
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return nil, newHTTPError(http.StatusRequestEntityTooLarge,
-				fmt.Sprintf("The sign-in response is larger than the %d bytes this site accepts.", tooLarge.Limit), err)
+				fmt.Sprintf("The sign-in response is larger than the %d bytes this site accepts.", tooLarge.Limit),
+				fmt.Errorf("callback body over MaxCallbackBodyBytes (%d bytes): %w", tooLarge.Limit, err))
 		}
 
 		return nil, newHTTPError(http.StatusBadRequest, "The sign-in response is malformed. Try signing in again.", err)
@@ -215,6 +226,9 @@ func upstreamHTTPError(err error) *HTTPError {
 	var apiErr *APIError
 
 	switch {
+	case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound:
+		return &HTTPError{Status: http.StatusBadGateway, Code: apiErr.Code, Err: fmt.Errorf("%w (check Organization, Provider and APIBaseURL)", err),
+			Message: "Sign-in failed because this site's single sign-on settings do not match Applivery's. Contact the site's administrators."}
 	case errors.As(err, &apiErr) && apiErr.StatusCode >= 500:
 		return &HTTPError{Status: http.StatusBadGateway, Code: apiErr.Code, Err: err,
 			Message: "Sign-in failed because of an error at Applivery. Try again in a moment."}
@@ -235,21 +249,38 @@ func upstreamHTTPError(err error) *HTTPError {
 // it, not even its ID, carries over.
 func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, id *Identity) *HTTPError {
 	if a.cookies == nil {
-		if old, err := a.store.New(r, a.cfg.CookieName); err == nil && old != nil && !old.IsNew {
-			if err := a.deleteSession(w, r); err != nil {
-				return newHTTPError(http.StatusInternalServerError,
-					"Sign-in failed because of an error on this site. Try again.", fmt.Errorf("deleting the previous session: %w", err))
-			}
+		if err := a.deletePreviousSession(w, r); err != nil {
+			return newHTTPError(http.StatusInternalServerError,
+				"Sign-in failed because of an error on this site. Try again.", fmt.Errorf("deleting the previous session: %w", err))
 		}
 	}
 
-	rec := &sessionRecord{Identity: id, LastSeenAt: id.AuthenticatedAt}
+	rec := &sessionRecord{Audience: a.audience, Identity: id, LastSeenAt: id.AuthenticatedAt}
 	if err := a.createSession(w, r, rec); err != nil {
-		return newHTTPError(http.StatusInternalServerError,
-			"Sign-in failed because this site could not save the session. Try again.", fmt.Errorf("saving the session: %w", err))
+		message := "Sign-in failed because this site could not save the session. Try again."
+		if errors.Is(err, errSessionTooLarge) {
+			message = "Sign-in failed because your account belongs to more organizations than this site can keep in a session. " +
+				"Trying again will not help: contact the site's administrators."
+		}
+
+		return newHTTPError(http.StatusInternalServerError, message, fmt.Errorf("saving the session: %w", err))
 	}
 
 	return nil
+}
+
+// deletePreviousSession deletes the stored session the request names, if
+// any.
+func (a *Auth) deletePreviousSession(w http.ResponseWriter, r *http.Request) error {
+	previous, err := a.storedSession(r)
+	if err != nil || previous == nil {
+		return err
+	}
+
+	previous.Options = a.sessionOptions(-1)
+	clear(previous.Values)
+
+	return a.store.Save(r, w, previous)
 }
 
 // LogoutHandler ends the session and redirects with 303 See Other to
@@ -299,12 +330,8 @@ func (a *Auth) serveLogout(w http.ResponseWriter, r *http.Request) {
 
 // rejectMethod responds 405 with the methods the handler accepts.
 func (a *Auth) rejectMethod(w http.ResponseWriter, r *http.Request, allowed ...string) {
-	allow := allowed[0]
-	for _, method := range allowed[1:] {
-		allow += ", " + method
-	}
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
 
-	w.Header().Set("Allow", allow)
 	a.fail(w, r, "method not allowed", newHTTPError(http.StatusMethodNotAllowed,
-		fmt.Sprintf("This address accepts %s requests only.", allow), fmt.Errorf("method %s", r.Method)))
+		fmt.Sprintf("This address accepts %s requests only.", strings.Join(allowed, " and ")), fmt.Errorf("method %s", r.Method)))
 }

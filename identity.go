@@ -22,7 +22,7 @@ type Identity struct {
 	LastName  string
 	FullName  string
 	Picture   string // URL of the profile picture
-	Role      string // the user's role in the organization signed in to, such as "admin" or "user"
+	Role      string // the user's role in the organization signed in to (OrganizationID), such as "admin" or "user"
 
 	PlatformRoles []PlatformRole
 
@@ -98,6 +98,27 @@ func (id *Identity) InOrganization(idOrSlug string) bool {
 
 	for _, org := range id.Organizations {
 		if org.ID == idOrSlug || org.Slug == idOrSlug {
+			return true
+		}
+	}
+
+	return false
+}
+
+// SignedInTo reports whether the organization the user signed in to has the
+// given ID, or is listed in Organizations with that ID and the given slug.
+// An empty idOrSlug matches nothing.
+func (id *Identity) SignedInTo(idOrSlug string) bool {
+	if idOrSlug == "" || id.OrganizationID == "" {
+		return false
+	}
+
+	if id.OrganizationID == idOrSlug {
+		return true
+	}
+
+	for _, org := range id.Organizations {
+		if org.ID == id.OrganizationID && org.Slug == idOrSlug {
 			return true
 		}
 	}

@@ -153,3 +153,43 @@ func TestLoginUsesConfiguredDefaultReturnTo(t *testing.T) {
 
 	assert.Equal(t, "/home", resp.Header.Get("Location"))
 }
+
+func TestLoginOnlyForNavigations(t *testing.T) {
+	tests := []struct {
+		mode       string
+		wantStatus int
+	}{
+		{mode: "navigate", wantStatus: http.StatusFound},
+		{mode: "no-cors", wantStatus: http.StatusBadRequest},
+		{mode: "cors", wantStatus: http.StatusBadRequest},
+		{mode: "same-origin", wantStatus: http.StatusBadRequest},
+		{mode: "", wantStatus: http.StatusFound},
+	}
+
+	for _, tt := range tests {
+		t.Run("Sec-Fetch-Mode "+tt.mode, func(t *testing.T) {
+			app := newTestApp(t)
+			header := browserHeader()
+			if tt.mode != "" {
+				header.Set("Sec-Fetch-Mode", tt.mode)
+			}
+
+			resp, _ := app.do(http.MethodGet, "/auth/login", header, nil)
+
+			assert.Equal(t, tt.wantStatus, resp.StatusCode)
+			if tt.wantStatus != http.StatusFound {
+				assert.Nil(t, responseCookie(resp, "__Host-identity-state"), "no state is issued")
+			}
+		})
+	}
+}
+
+func TestLoginMethodErrorPage(t *testing.T) {
+	app := newTestApp(t)
+
+	resp, body := app.do(http.MethodPost, "/auth/login", browserHeader(), nil)
+
+	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+	assert.Contains(t, body, "This address accepts GET requests only.")
+	assert.NotContains(t, body, "Sign in again", "signing in again does not fix a wrong method")
+}

@@ -3,6 +3,8 @@ package identity_test
 import (
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -125,4 +127,44 @@ func TestLogoutDeletesServerSideSession(t *testing.T) {
 	assert.Equal(t, 0, countSessionFiles(t, dir), "the stored session is deleted")
 	replay, _ := app.doWithoutJar(http.MethodGet, "/dashboard", http.Header{"Cookie": {sessionCookieID + "=" + copied}})
 	assert.Equal(t, http.StatusUnauthorized, replay.StatusCode, "a copy of the old cookie signs no one in")
+}
+
+func TestLogoutWhenStoredSessionIsCorrupt(t *testing.T) {
+	dir := t.TempDir()
+	app := newTestApp(t, withConfig(func(c *identity.Config) { c.Store = newFilesystemStore(dir) }))
+	app.signIn(identitytest.DocumentedUser().ID)
+	file := onlySessionFile(t, dir)
+	require.NoError(t, os.WriteFile(file, []byte("corrupt"), 0o600))
+
+	resp, _ := app.do(http.MethodPost, "/auth/logout", nil, nil)
+
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	assert.Equal(t, 0, countSessionFiles(t, dir), "a session whose ID is known is deleted even if it does not load")
+}
+
+func TestLogoutFailsWhenStoreCannotDelete(t *testing.T) {
+	dir := t.TempDir()
+	app := newTestApp(t, withConfig(func(c *identity.Config) { c.Store = newFilesystemStore(dir) }))
+	app.signIn(identitytest.DocumentedUser().ID)
+	copied := app.cookie(sessionCookieID).Value
+	file := onlySessionFile(t, dir)
+	require.NoError(t, os.Remove(file))
+	require.NoError(t, os.MkdirAll(filepath.Join(file, "blocker"), 0o700), "a directory that os.Remove cannot delete")
+
+	resp, body := app.do(http.MethodPost, "/auth/logout", nil, nil)
+
+	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode, "no one is told they signed out")
+	assert.Contains(t, decodeEnvelope(t, body).Error.Message, "Signing out failed")
+	assert.NotContains(t, app.logs.String(), `"msg":"identity: signed out"`)
+	assert.NotEmpty(t, copied)
+}
+
+func onlySessionFile(t *testing.T, dir string) string {
+	t.Helper()
+
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+
+	return filepath.Join(dir, entries[0].Name())
 }

@@ -56,18 +56,21 @@ func (a *Auth) RequireAuth(rules ...Rule) func(http.Handler) http.Handler {
 				return
 			}
 
-			for _, rule := range rules {
+			for i, rule := range rules {
 				if !rule.Allow(id, r) {
 					a.fail(w, r, "access denied", newHTTPError(http.StatusForbidden,
 						"You are signed in, but your account does not have access to this page.",
-						fmt.Errorf("%w: rule %v does not hold for user %s", ErrForbidden, rule, id.UserID)))
+						fmt.Errorf("%w: rule %d of %d, %v, does not hold for user %s", ErrForbidden, i+1, len(rules), rule, id.UserID)))
 					return
 				}
 			}
 
 			// The response depends on who asks, so shared caches must not serve
-			// it to anyone else.
+			// it to anyone else; "private" also covers caches that ignore Vary.
 			w.Header().Add("Vary", "Cookie")
+			if w.Header().Get("Cache-Control") == "" {
+				w.Header().Set("Cache-Control", "private")
+			}
 
 			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), id)))
 		})
@@ -106,6 +109,10 @@ func (a *Auth) authenticate(w http.ResponseWriter, r *http.Request) (*Identity, 
 
 	rec := loaded.record
 	now := a.cfg.Now()
+
+	if rec.Audience != a.audience {
+		return nil, fmt.Errorf("%w: the session belongs to %q, not %q", ErrNotSignedIn, rec.Audience, a.audience)
+	}
 
 	if err := a.checkLifetimes(rec, now); err != nil {
 		return nil, err

@@ -156,6 +156,10 @@ func TestRequireAuthRules(t *testing.T) {
 			want: map[string]int{user.ID: 403, admin.ID: 200}},
 		{name: "no rules", rules: nil,
 			want: map[string]int{user.ID: 200, admin.ID: 200}},
+		{name: "SignedInTo by slug", rules: []identity.Rule{identity.SignedInTo("enterprise-corp")},
+			want: map[string]int{user.ID: 403, admin.ID: 200}},
+		{name: "SignedInTo by ID", rules: []identity.Rule{identity.SignedInTo("507f1f77bcf86cd799439024")},
+			want: map[string]int{user.ID: 200, admin.ID: 403}},
 	}
 
 	for _, tt := range tests {
@@ -348,4 +352,87 @@ func TestContextAccessors(t *testing.T) {
 	type otherKey struct{}
 	_, ok = identity.FromContext(context.WithValue(context.Background(), otherKey{}, id))
 	assert.False(t, ok, "another package's key")
+}
+
+func TestRequireAuthPassesCORSPreflight(t *testing.T) {
+	app := newTestApp(t, withRoutes(func(app *testApp, mux *http.ServeMux) {
+		mux.Handle("/api/items", app.auth.RequireAuth()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, signedIn := identity.FromContext(r.Context())
+			w.Header().Set("X-Signed-In", fmt.Sprint(signedIn))
+			w.WriteHeader(http.StatusNoContent)
+		})))
+	}))
+
+	preflight, _ := app.do(http.MethodOptions, "/api/items", http.Header{
+		"Origin":                        {"https://frontend.example"},
+		"Access-Control-Request-Method": {"PUT"},
+	}, nil)
+	plain, _ := app.do(http.MethodOptions, "/api/items", nil, nil)
+
+	assert.Equal(t, http.StatusNoContent, preflight.StatusCode, "the preflight reaches the handler")
+	assert.Equal(t, "false", preflight.Header.Get("X-Signed-In"), "without an identity")
+	assert.Equal(t, http.StatusUnauthorized, plain.StatusCode, "any other OPTIONS needs a session")
+}
+
+func TestResponsesAreNotCached(t *testing.T) {
+	app := newTestApp(t)
+	app.signIn(identitytest.DocumentedUser().ID)
+	state := app.startLogin("")
+
+	callback, _ := app.postCallback(callbackForm(app, state, identitytest.DocumentedUser().ID), nil)
+	failedCallback, _ := app.postCallback(callbackForm(app, "forged", identitytest.DocumentedUser().ID), nil)
+	login, _ := app.navigate("/auth/login")
+	forbidden, _ := app.get("/admin")
+	passed, _ := app.get("/dashboard")
+	logout, _ := app.do(http.MethodPost, "/auth/logout", nil, nil)
+	unauthorized, _ := app.get("/dashboard")
+	redirect, _ := app.navigate("/dashboard")
+
+	for name, resp := range map[string]*http.Response{
+		"login": login, "callback": callback, "failed callback": failedCallback, "logout": logout,
+		"401": unauthorized, "403": forbidden, "redirect to sign in": redirect,
+	} {
+		assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"), name)
+	}
+	assert.Equal(t, []string{"Cookie"}, passed.Header.Values("Vary"), "a response RequireAuth lets through varies by cookie")
+	assert.Equal(t, "private", passed.Header.Get("Cache-Control"), "and is for this user only")
+}
+
+// A role applies to the organization the user signed in to: an admin of one
+// organization who is a plain member of another must not pass a role check
+// for the other.
+func TestRequireAuthRoleAppliesToSignedInOrganization(t *testing.T) {
+	admin := identitytest.AdminUser()
+	admin.OrganizationID = "org-a"
+	admin.Organizations = []identity.Organization{{ID: "org-a", Slug: "alpha"}, {ID: "org-b", Slug: "beta"}}
+	orgFromPath := func(r *http.Request) string { return r.PathValue("org") }
+
+	app := newTestApp(t, withSimulator(identitytest.WithUsers(admin)), withRoutes(func(app *testApp, mux *http.ServeMux) {
+		mux.Handle("/orgs/{org}/settings", app.auth.RequireAuth(identity.HasRole("admin"), identity.SignedInToFrom(orgFromPath))(app.recordIdentity()))
+		mux.Handle("/orgs/{org}/apps", app.auth.RequireAuth(identity.InOrganizationFrom(orgFromPath))(app.recordIdentity()))
+	}))
+	app.signIn(admin.ID)
+
+	tests := map[string]int{
+		"/orgs/alpha/settings": http.StatusOK,
+		"/orgs/org-a/settings": http.StatusOK,
+		"/orgs/beta/settings":  http.StatusForbidden,
+		"/orgs/org-b/settings": http.StatusForbidden,
+		"/orgs/beta/apps":      http.StatusOK,
+	}
+	for path, want := range tests {
+		resp, _ := app.get(path)
+		assert.Equal(t, want, resp.StatusCode, path)
+	}
+}
+
+func TestRequireAuthRejectsSessionOfAnotherOrganization(t *testing.T) {
+	writer := newTestApp(t)
+	writer.signIn(identitytest.DocumentedUser().ID)
+	written := writer.cookie(sessionCookieID).Value
+
+	other := newTestApp(t, withConfig(func(c *identity.Config) { c.Organization = "another-tenant" }))
+	resp, _ := other.doWithoutJar(http.MethodGet, "/dashboard", http.Header{"Cookie": {sessionCookieID + "=" + written}})
+
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "same keys and cookie name, another organization")
 }

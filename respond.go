@@ -48,7 +48,7 @@ func (a *Auth) logFailure(r *http.Request, event string, herr *HTTPError) {
 		level = slog.LevelDebug
 	case errors.Is(herr, ErrForbidden):
 		level = slog.LevelInfo
-	case herr.Status == http.StatusInternalServerError:
+	case herr.Status == http.StatusInternalServerError, isMisconfiguration(herr):
 		level = slog.LevelError
 	}
 
@@ -110,6 +110,11 @@ func (a *Auth) upstreamAttrs(err error, attrs []slog.Attr) ([]slog.Attr, bool) {
 		kind = fmt.Sprintf("%s/%d", kind, apiErr.Code)
 	}
 
+	if isMisconfiguration(err) {
+		attrs = append(attrs, slog.String("hint",
+			"if every sign-in fails like this, check APIKey, Organization, Provider and APIBaseURL"))
+	}
+
 	allowed, suppressed := a.logLimiter.allow(kind, a.cfg.Now())
 	if !allowed {
 		return nil, false
@@ -120,6 +125,23 @@ func (a *Auth) upstreamAttrs(err error, attrs []slog.Attr) ([]slog.Attr, bool) {
 	}
 
 	return attrs, true
+}
+
+// isMisconfiguration reports whether Applivery's answer points at this
+// site's configuration rather than at the user: 404 for an organization,
+// provider or path it does not know, 401 or 403 for an API key it rejects.
+func isMisconfiguration(err error) bool {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+
+	switch apiErr.StatusCode {
+	case http.StatusNotFound, http.StatusUnauthorized, http.StatusForbidden:
+		return true
+	}
+
+	return false
 }
 
 // upstreamKind names the kind of failure of Applivery's API in err, or
@@ -198,7 +220,7 @@ func (a *Auth) writeErrorPage(w http.ResponseWriter, herr *HTTPError) {
 		Message: herr.Message,
 	}
 
-	if !errors.Is(herr, ErrForbidden) {
+	if offersSignIn(herr) {
 		page.LoginPath = a.cfg.LoginPath
 	}
 
@@ -209,6 +231,22 @@ func (a *Auth) writeErrorPage(w http.ResponseWriter, herr *HTTPError) {
 	_ = errorPage.Execute(w, page)
 }
 
+// errCrossOrigin is the cause of a rejected cross-origin sign-out.
+var errCrossOrigin = errors.New("identity: cross-origin request")
+
+// offersSignIn reports whether signing in again can help after herr: not
+// after a rule denied access, a wrong method or an oversized request.
+func offersSignIn(herr *HTTPError) bool {
+	switch herr.Status {
+	case http.StatusForbidden:
+		return !errors.Is(herr, ErrForbidden) && !errors.Is(herr, errCrossOrigin)
+	case http.StatusMethodNotAllowed, http.StatusRequestEntityTooLarge, http.StatusInternalServerError:
+		return false
+	}
+
+	return true
+}
+
 // clientGone reports whether the request ended because the client went away,
 // which needs no response and is no fault of this server or of Applivery.
 func clientGone(r *http.Request, err error) bool {
@@ -217,5 +255,5 @@ func clientGone(r *http.Request, err error) bool {
 
 func (a *Auth) rejectCrossOrigin(w http.ResponseWriter, r *http.Request) {
 	a.fail(w, r, "cross-origin request rejected", newHTTPError(http.StatusForbidden,
-		"Sign-out must come from a page of this site.", errors.New("cross-origin POST")))
+		"Sign-out must come from a page of this site.", errCrossOrigin))
 }

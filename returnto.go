@@ -10,6 +10,10 @@ import (
 // which shares the 4096-byte cookie limit.
 const maxReturnToLength = 1024
 
+// siteRoot stands for this site when resolving a return URL; any host
+// would do.
+var siteRoot = &url.URL{Scheme: "https", Host: "site.invalid", Path: "/"}
+
 // sanitizeReturnTo returns raw when it is a path on this site, and "" when it
 // could lead the browser anywhere else. It is the only place that decides what
 // a return URL may be.
@@ -40,6 +44,13 @@ func sanitizeReturnTo(raw string) string {
 
 	// u.Path is percent-decoded.
 	if strings.HasPrefix(u.Path, "//") || hasUnsafeByte(u.Path) {
+		return ""
+	}
+
+	// Dot segments count too: "/.//evil.example" resolves to the path
+	// "//evil.example", which a later clean-up or a proxy may turn into a
+	// URL of another host.
+	if resolved := siteRoot.ResolveReference(u); resolved.Host != siteRoot.Host || strings.HasPrefix(resolved.Path, "//") {
 		return ""
 	}
 

@@ -45,6 +45,11 @@ func (n namedRule) String() string {
 
 // HasRole returns a rule that holds when the user's role is any of roles,
 // such as HasRole("admin", "owner"). It panics when roles is empty.
+//
+// The role is the user's role in the organization they signed in to, not in
+// every organization they belong to. To require a role in the organization a
+// request names, pair HasRole with SignedInTo or SignedInToFrom, not with
+// InOrganization, which accepts any organization of the user.
 func HasRole(roles ...string) Rule {
 	mustHaveValues("HasRole", roles)
 	roles = slices.Clone(roles)
@@ -68,8 +73,8 @@ func HasPlatformRole(names ...string) Rule {
 }
 
 // InOrganization returns a rule that holds when the user belongs to any of
-// the organizations, each given by ID or slug. It panics when idsOrSlugs is
-// empty.
+// the organizations, each given by ID or slug: the one they signed in to or
+// any other. It panics when idsOrSlugs is empty.
 func InOrganization(idsOrSlugs ...string) Rule {
 	mustHaveValues("InOrganization", idsOrSlugs)
 	idsOrSlugs = slices.Clone(idsOrSlugs)
@@ -100,6 +105,38 @@ func InOrganizationFrom(org func(r *http.Request) string) Rule {
 	return namedRule{
 		name:  "InOrganizationFrom(request)",
 		allow: func(id *Identity, r *http.Request) bool { return id.InOrganization(org(r)) },
+	}
+}
+
+// SignedInTo returns a rule that holds when the organization the user
+// signed in to is any of idsOrSlugs, matched by ID or by the slug of that
+// organization. Unlike InOrganization, it does not accept the user's other
+// organizations, so HasRole and SignedInTo together mean "has the role in
+// this organization". It panics when idsOrSlugs is empty.
+func SignedInTo(idsOrSlugs ...string) Rule {
+	mustHaveValues("SignedInTo", idsOrSlugs)
+	idsOrSlugs = slices.Clone(idsOrSlugs)
+
+	return namedRule{
+		name: fmt.Sprintf("SignedInTo(%q)", idsOrSlugs),
+		allow: func(id *Identity, _ *http.Request) bool {
+			return slices.ContainsFunc(idsOrSlugs, id.SignedInTo)
+		},
+	}
+}
+
+// SignedInToFrom returns a rule that holds when the organization the user
+// signed in to is the one, by ID or slug, that org reads from the request,
+// such as r.PathValue("org"). An empty result denies access. It panics when
+// org is nil.
+func SignedInToFrom(org func(r *http.Request) string) Rule {
+	if org == nil {
+		panic("identity: SignedInToFrom needs a function, got nil")
+	}
+
+	return namedRule{
+		name:  "SignedInToFrom(request)",
+		allow: func(id *Identity, r *http.Request) bool { return id.SignedInTo(org(r)) },
 	}
 }
 

@@ -147,17 +147,56 @@ func (a *Auth) writeSession(w http.ResponseWriter, r *http.Request, session *ses
 }
 
 // deleteSession ends the request's session: a server-side store deletes its
-// copy, and the browser gets an expired cookie.
+// copy, and the browser gets expired cookies. It fails when the store cannot
+// tell which session the request names, so that nobody is told they signed
+// out while the stored session lives on.
 func (a *Auth) deleteSession(w http.ResponseWriter, r *http.Request) error {
-	session, err := a.store.New(r, a.cfg.CookieName)
-	if err != nil || session == nil {
-		session = sessions.NewSession(a.store, a.cfg.CookieName)
+	session := sessions.NewSession(a.store, a.cfg.CookieName)
+
+	if a.cookies == nil {
+		stored, err := a.storedSession(r)
+		if err != nil {
+			return err
+		}
+
+		if stored != nil {
+			session = stored
+		}
 	}
 
 	session.Options = a.sessionOptions(-1)
 	clear(session.Values)
 
 	return a.store.Save(r, w, session)
+}
+
+// storedSession returns the session of a server-side store that the request
+// names, or nil when it names none or only a cookie that does not decode. A
+// session whose ID is known comes back even when loading its values failed,
+// so that it can still be deleted. Other failures of the store are returned.
+func (a *Auth) storedSession(r *http.Request) (*sessions.Session, error) {
+	session, err := a.store.New(r, a.cfg.CookieName)
+	if session != nil && session.ID != "" {
+		return session, nil
+	}
+
+	if err == nil || isDecodeError(err) {
+		return nil, nil
+	}
+
+	if _, noCookie := r.Cookie(a.cfg.CookieName); noCookie != nil {
+		return nil, nil
+	}
+
+	return nil, fmt.Errorf("reading the stored session: %w", err)
+}
+
+// isDecodeError reports whether err says that a cookie did not decode, as
+// opposed to a failure of the store behind it.
+func isDecodeError(err error) bool {
+	var codecErr securecookie.Error
+
+	return errors.As(err, &codecErr) && codecErr.IsDecode()
 }
 
 // newCodecs returns a codec per key pair of keys. They check no age of their

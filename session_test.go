@@ -386,7 +386,7 @@ func TestSessionTooLargeFailsClearly(t *testing.T) {
 	resp, body := app.postCallback(callbackForm(app, state, huge.ID), nil)
 
 	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)
-	assert.Contains(t, decodeEnvelope(t, body).Error.Message, "could not save the session")
+	assert.Contains(t, decodeEnvelope(t, body).Error.Message, "Trying again will not help")
 	assert.Contains(t, app.logs.String(), "over 8 cookies of 4096 bytes: use a server-side Store")
 	assert.Nil(t, responseCookie(resp, sessionCookieID), "no partial session")
 }

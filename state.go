@@ -2,11 +2,13 @@ package identity
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gorilla/securecookie"
@@ -27,7 +29,46 @@ const maxPendingSignIns = 10
 type pendingSignIn struct {
 	State     string `json:"s"`
 	ReturnTo  string `json:"r"`
-	StartedAt int64  `json:"t"` // Unix seconds
+	StartedAt int64  `json:"t"` // Unix milliseconds
+}
+
+// usedStates remembers the states that finished a sign-in until they would
+// have expired anyway, so that a copy of the state cookie taken before the
+// callback cannot finish a second sign-in in this process.
+//
+// NOTE: the record is per process. Behind a load balancer without sticky
+// sessions, a copied state cookie can still finish one more sign-in on
+// another instance within StateLifetime.
+type usedStates struct {
+	mu      sync.Mutex
+	expires map[[sha256.Size]byte]time.Time
+}
+
+// use marks state as used until expires, and reports false when it was used
+// already. It also forgets states whose time has passed.
+func (u *usedStates) use(state string, expires, now time.Time) bool {
+	key := sha256.Sum256([]byte(state))
+
+	u.mu.Lock()
+	defer u.mu.Unlock()
+
+	if u.expires == nil {
+		u.expires = map[[sha256.Size]byte]time.Time{}
+	}
+
+	if _, used := u.expires[key]; used {
+		return false
+	}
+
+	for k, t := range u.expires {
+		if now.After(t) {
+			delete(u.expires, k)
+		}
+	}
+
+	u.expires[key] = expires
+
+	return true
 }
 
 // stateOptions returns the attributes of the state cookie. The identity
@@ -65,7 +106,7 @@ func (a *Auth) startSignIn(w http.ResponseWriter, r *http.Request, returnTo stri
 	pending := append(a.readPending(r), pendingSignIn{
 		State:     state,
 		ReturnTo:  returnTo,
-		StartedAt: a.cfg.Now().Unix(),
+		StartedAt: a.cfg.Now().UnixMilli(),
 	})
 
 	if err := a.writePending(w, pending); err != nil {
@@ -76,7 +117,8 @@ func (a *Auth) startSignIn(w http.ResponseWriter, r *http.Request, returnTo stri
 }
 
 // finishSignIn takes state out of the state cookie and returns its sign-in.
-// A state can finish one sign-in only once.
+// A state can finish one sign-in only once: the cookie loses it, and this
+// process remembers it.
 func (a *Auth) finishSignIn(w http.ResponseWriter, r *http.Request, state string) (pendingSignIn, error) {
 	pending := a.readPending(r)
 
@@ -104,7 +146,12 @@ func (a *Auth) finishSignIn(w http.ResponseWriter, r *http.Request, state string
 
 	if a.pendingExpired(found) {
 		return pendingSignIn{}, fmt.Errorf("%w: started %s ago, the limit is %s",
-			ErrStateExpired, a.cfg.Now().Sub(time.Unix(found.StartedAt, 0)).Round(time.Second), a.cfg.StateLifetime)
+			ErrStateExpired, a.cfg.Now().Sub(time.UnixMilli(found.StartedAt)).Round(time.Second), a.cfg.StateLifetime)
+	}
+
+	expires := time.UnixMilli(found.StartedAt).Add(a.cfg.StateLifetime)
+	if !a.usedStates.use(state, expires, a.cfg.Now()) {
+		return pendingSignIn{}, fmt.Errorf("%w: the state finished a sign-in already", ErrStateInvalid)
 	}
 
 	return found, nil
@@ -184,5 +231,5 @@ func (a *Auth) stateCookie(pending []pendingSignIn) (*http.Cookie, error) {
 }
 
 func (a *Auth) pendingExpired(p pendingSignIn) bool {
-	return a.cfg.Now().Sub(time.Unix(p.StartedAt, 0)) > a.cfg.StateLifetime
+	return a.cfg.Now().Sub(time.UnixMilli(p.StartedAt)) > a.cfg.StateLifetime
 }

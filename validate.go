@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/go-playground/validator/v10"
 )
@@ -38,7 +39,13 @@ func newValidator() *validator.Validate {
 
 	mustRegister(v, "baseurl", isBaseURL)
 	mustRegister(v, "headervalue", isHeaderValue)
-	mustRegister(v, "pathsegment", isPathSegment)
+	mustRegister(v, "slug", isSlug)
+	mustRegister(v, "provider", isProvider)
+	mustRegister(v, "query", hasValidQuery)
+	mustRegister(v, "idletimeout", func(fl validator.FieldLevel) bool {
+		d := time.Duration(fl.Field().Int())
+		return d <= 0 || d >= time.Minute
+	})
 	mustRegister(v, "cookiename", isCookieName)
 	mustRegister(v, "localpath", isLocalPath)
 	mustRegister(v, "returnto", func(fl validator.FieldLevel) bool {
@@ -115,11 +122,17 @@ func describeConfigField(fe validator.FieldError) string {
 	case "http_url":
 		return fmt.Sprintf("%s must be an absolute http or https URL, got %q", name, fe.Value())
 	case "baseurl":
-		return fmt.Sprintf("%s must use https, unless its host is a loopback address, and have no query or fragment, got %q", name, fe.Value())
+		return describeBaseURL(name, fe.Value().(string))
 	case "headervalue":
 		return name + " must not contain spaces or control characters"
-	case "pathsegment":
-		return fmt.Sprintf("%s must be a URL path segment other than \".\" and \"..\", got %q", name, fe.Value())
+	case "slug":
+		return fmt.Sprintf("%s must be an organization slug such as \"enterprise-corp\", without spaces or slashes, got %q", name, fe.Value())
+	case "provider":
+		return fmt.Sprintf("%s must be a provider kind in lower case, such as \"saml\" or \"openid\", got %q", name, fe.Value())
+	case "query":
+		return fmt.Sprintf("%s must have a query that parses (no \";\", valid %%-escapes), got %q", name, fe.Value())
+	case "idletimeout":
+		return fmt.Sprintf("%s must be negative (off) or at least 1m, got %v", name, fe.Value())
 	case "cookiename":
 		return fmt.Sprintf("%s must be a valid cookie name (letters, digits and !#$%%&'*+-.^_`|~), got %q", name, fe.Value())
 	case "hostprefix":
@@ -131,7 +144,7 @@ func describeConfigField(fe validator.FieldError) string {
 	case "returnto":
 		return fmt.Sprintf("%s must be a path on this site such as \"/\" or \"/home?tab=1\", got %q", name, fe.Value())
 	case "keypairs":
-		return fmt.Sprintf("SessionKeys must hold pairs of hash key and block key, got %s keys", fe.Param())
+		return fmt.Sprintf("SessionKeys must hold pairs of hash key and block key, got an odd number of keys (%s)", fe.Param())
 	case "hashkey":
 		return fmt.Sprintf("%s hash key must be at least 32 bytes, got %s", name, fe.Param())
 	case "blockkey":
@@ -145,12 +158,34 @@ func describeConfigField(fe validator.FieldError) string {
 	return fmt.Sprintf("%s failed the %q check", name, fe.Tag())
 }
 
+// describeBaseURL says which rule an invalid APIBaseURL breaks.
+func describeBaseURL(name, value string) string {
+	u, _ := url.Parse(value)
+
+	switch {
+	case strings.ContainsAny(value, "?#"):
+		return fmt.Sprintf("%s must have no query or fragment, got %q", name, value)
+	case u != nil && strings.HasSuffix(strings.TrimRight(u.Path, "/"), "/v1"):
+		return fmt.Sprintf("%s must not end in /v1, because the package adds the API's paths, got %q: use %q", name, value,
+			strings.TrimSuffix(strings.TrimRight(value, "/"), "/v1"))
+	case u != nil && u.User != nil:
+		return fmt.Sprintf("%s must not carry a user or password", name)
+	}
+
+	return fmt.Sprintf("%s must use https unless its host is a loopback address, because the API key travels with every request, got %q", name, value)
+}
+
 // isBaseURL accepts https URLs, and http URLs whose host is a loopback
 // address, such as a local test double. The API key must not cross a network
 // in clear text.
 func isBaseURL(fl validator.FieldLevel) bool {
-	u, err := url.Parse(fl.Field().String())
-	if err != nil || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+	raw := fl.Field().String()
+	if strings.ContainsAny(raw, "?#") {
+		return false
+	}
+
+	u, err := url.Parse(raw)
+	if err != nil || u.User != nil || strings.HasSuffix(strings.TrimRight(u.Path, "/"), "/v1") {
 		return false
 	}
 
@@ -186,10 +221,51 @@ func isHeaderValue(fl validator.FieldLevel) bool {
 	return true
 }
 
-func isPathSegment(fl validator.FieldLevel) bool {
+// isSlug accepts an organization slug: printable characters without spaces,
+// and neither "." nor "..", which would climb the API's path.
+func isSlug(fl validator.FieldLevel) bool {
 	s := fl.Field().String()
+	if s == "." || s == ".." {
+		return false
+	}
 
-	return s != "." && s != ".."
+	for _, c := range s {
+		if c <= ' ' || c == 0x7f || c == '/' || c == '\\' {
+			return false
+		}
+	}
+
+	return true
+}
+
+// isProvider accepts a lower-case provider kind such as "saml" or "openid".
+func isProvider(fl validator.FieldLevel) bool {
+	s := fl.Field().String()
+	if s == "" {
+		return false
+	}
+
+	for _, c := range s {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' && c != '_' {
+			return false
+		}
+	}
+
+	return true
+}
+
+// hasValidQuery rejects a URL whose query the standard parser would cut
+// short, such as one with a ";", which url.ParseQuery refuses: the state
+// would be added to what is left of it.
+func hasValidQuery(fl validator.FieldLevel) bool {
+	u, err := url.Parse(fl.Field().String())
+	if err != nil {
+		return false
+	}
+
+	_, err = url.ParseQuery(u.RawQuery)
+
+	return err == nil
 }
 
 // isCookieName accepts the token characters of RFC 6265, section 4.1.1.

@@ -23,6 +23,8 @@
 //	SESSION_KEYS            comma-separated base64 keys: hash key, block key[, older pairs]
 //	INSECURE_COOKIES        1 to drop the Secure flag, for browsers that refuse
 //	                        Secure cookies on http://localhost (Safari)
+//	SIMULATOR_HOST          host of the simulator (default: the host of ADDR,
+//	                        so that it is on the same site as the app)
 package main
 
 import (
@@ -34,6 +36,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -70,7 +73,7 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger, r
 
 	publicURL := valueOr(getenv("PUBLIC_URL"), "http://"+publicHost(listener.Addr(), addr))
 
-	cfg, simulator, err := configure(getenv, logger, publicURL)
+	cfg, simulator, err := configure(getenv, logger, publicURL, valueOr(getenv("SIMULATOR_HOST"), hostOf(publicURL)))
 	if err != nil {
 		return err
 	}
@@ -115,7 +118,7 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger, r
 // configure builds the identity Config from the environment. Without
 // APPLIVERY_API_KEY it starts the simulator and returns it; the caller closes
 // it.
-func configure(getenv func(string) string, logger *slog.Logger, publicURL string) (identity.Config, *identitytest.Server, error) {
+func configure(getenv func(string) string, logger *slog.Logger, publicURL, simulatorHost string) (identity.Config, *identitytest.Server, error) {
 	keys, err := sessionKeys(getenv("SESSION_KEYS"), logger)
 	if err != nil {
 		return identity.Config{}, nil, err
@@ -146,6 +149,7 @@ func configure(getenv func(string) string, logger *slog.Logger, publicURL string
 		identitytest.WithOrganization(cfg.Organization),
 		identitytest.WithProvider(cfg.Provider),
 		identitytest.WithCallbackURL(publicURL+"/auth/callback"),
+		identitytest.WithHost(simulatorHost),
 	)
 
 	simulated := simulator.Config()
@@ -203,6 +207,16 @@ func valueOr(value, fallback string) string {
 	}
 
 	return value
+}
+
+// hostOf returns the host name of rawURL.
+func hostOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Hostname() == "" {
+		return "127.0.0.1"
+	}
+
+	return u.Hostname()
 }
 
 // publicHost returns the host and port browsers should use: the host asked

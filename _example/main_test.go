@@ -41,7 +41,7 @@ type exampleApp struct {
 func newExampleApp(t *testing.T) *exampleApp {
 	t.Helper()
 
-	cfg, simulator, err := configure(env(nil), quietLogger(), "unused")
+	cfg, simulator, err := configure(env(nil), quietLogger(), "unused", "127.0.0.1")
 	require.NoError(t, err)
 	require.NotNil(t, simulator, "no API key starts the simulator")
 	t.Cleanup(simulator.Close)
@@ -151,7 +151,7 @@ func TestConfigureFromEnvironment(t *testing.T) {
 		"APPLIVERY_SIGNIN_URL":   "https://idp.example/sso",
 		"SESSION_KEYS":           strings.Repeat("a", 44) + "," + strings.Repeat("b", 24),
 		"INSECURE_COOKIES":       "1",
-	}), quietLogger(), "http://localhost:8080")
+	}), quietLogger(), "http://localhost:8080", "localhost")
 
 	require.NoError(t, err)
 	assert.Nil(t, simulator, "an API key means the real API")
@@ -177,7 +177,7 @@ func TestConfigureRejectsBadEnvironment(t *testing.T) {
 
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			_, _, err := configure(env(tt.env), quietLogger(), "http://localhost:8080")
+			_, _, err := configure(env(tt.env), quietLogger(), "http://localhost:8080", "localhost")
 
 			assert.ErrorContains(t, err, tt.want)
 		})

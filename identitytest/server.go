@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -42,6 +43,12 @@ const (
 	// maxRequestBytes limits the body of a request to the simulated API.
 	maxRequestBytes = 1 << 20
 
+	// RefreshPath is the path of the simulated refresh endpoint, for
+	// identity.Config.RefreshPath. It takes {"refreshToken":"…"} and
+	// responds with the callback endpoint's envelope. Each refresh token works once: a refresh
+	// rotates both tokens.
+	RefreshPath = "/v1/auth/refresh"
+
 	// ticketLifetime is how long a response from the simulated identity
 	// provider can be exchanged, as SAML assertions carry a short validity.
 	ticketLifetime = 5 * time.Minute
@@ -62,16 +69,25 @@ type Server struct {
 	Provider     string
 
 	server     *httptest.Server
+	host       string
 	now        func() time.Time
 	accessTTL  time.Duration
 	refreshTTL time.Duration
 
-	mu          sync.Mutex
-	users       []User
-	tickets     map[string]ticket
-	requests    []Request
-	faults      []Fault
-	callbackURL string
+	mu            sync.Mutex
+	users         []User
+	tickets       map[string]ticket
+	refreshTokens map[string]grant
+	refreshCalls  int
+	requests      []Request
+	faults        []Fault
+	callbackURL   string
+}
+
+// grant is a refresh token the simulated API issued and has not redeemed.
+type grant struct {
+	userID    string
+	expiresAt time.Time
 }
 
 // ticket is a response of the simulated identity provider that the simulated
@@ -133,6 +149,15 @@ func WithTokenLifetimes(access, refresh time.Duration) Option {
 	return func(s *Server) { s.accessTTL, s.refreshTTL = access, refresh }
 }
 
+// WithHost makes the server listen on host, such as "localhost", and use it
+// in URL and SignInURL. Default: 127.0.0.1. Browsers send SameSite=Lax
+// cookies along with a form posted from another site only when both are on
+// the same site, so an app served at http://localhost that runs with
+// identity.Config.Insecure needs the simulator on localhost too.
+func WithHost(host string) Option {
+	return func(s *Server) { s.host = host }
+}
+
 // WithClock sets the clock that token expiries are counted from. Default:
 // time.Now.
 func WithClock(now func() time.Time) Option {
@@ -142,14 +167,15 @@ func WithClock(now func() time.Time) Option {
 // NewServer starts a Server on a loopback port. Call Close when done.
 func NewServer(opts ...Option) *Server {
 	s := &Server{
-		APIKey:       DefaultAPIKey,
-		Organization: DefaultOrganization,
-		Provider:     DefaultProvider,
-		now:          time.Now,
-		accessTTL:    DefaultAccessTTL,
-		refreshTTL:   DefaultRefreshTTL,
-		users:        []User{DocumentedUser()},
-		tickets:      map[string]ticket{},
+		APIKey:        DefaultAPIKey,
+		Organization:  DefaultOrganization,
+		Provider:      DefaultProvider,
+		now:           time.Now,
+		accessTTL:     DefaultAccessTTL,
+		refreshTTL:    DefaultRefreshTTL,
+		users:         []User{DocumentedUser()},
+		tickets:       map[string]ticket{},
+		refreshTokens: map[string]grant{},
 	}
 
 	for _, opt := range opts {
@@ -158,12 +184,29 @@ func NewServer(opts ...Option) *Server {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/auth/sso/{organization}/{provider}/callback", s.serveCallback)
+	mux.HandleFunc("POST "+RefreshPath, s.serveRefresh)
 	mux.HandleFunc("/v1/", s.serveNotFound)
 	mux.HandleFunc("GET "+signInPath, s.serveSignInPage)
 	mux.HandleFunc("POST "+signInPath, s.serveSignIn)
 
-	s.server = httptest.NewServer(mux)
+	s.server = httptest.NewUnstartedServer(mux)
+	if s.host != "" {
+		listener, err := net.Listen("tcp", net.JoinHostPort(s.host, "0"))
+		if err != nil {
+			panic(fmt.Sprintf("identitytest: listening on %s: %v", s.host, err))
+		}
+
+		_ = s.server.Listener.Close()
+		s.server.Listener = listener
+	}
+
+	s.server.Start()
 	s.URL = s.server.URL
+
+	if s.host != "" {
+		_, port, _ := net.SplitHostPort(s.server.Listener.Addr().String())
+		s.URL = "http://" + net.JoinHostPort(s.host, port)
+	}
 
 	return s
 }
@@ -174,8 +217,9 @@ func (s *Server) Close() {
 }
 
 // Config returns a Config for this server: APIBaseURL, APIKey, Organization,
-// Provider and SignInURL set. Add SessionKeys and, for apps served over plain
-// http, Insecure.
+// Provider and SignInURL set. Add SessionKeys. Go's cookie jar sends Secure
+// cookies to http://127.0.0.1 and http://localhost, so tests need no
+// Insecure; browsers other than Chromium and Firefox may.
 func (s *Server) Config() identity.Config {
 	return identity.Config{
 		APIBaseURL:   s.URL,
@@ -219,13 +263,21 @@ func (s *Server) Users() []User {
 	return slices.Clone(s.users)
 }
 
-// InjectFault queues f, which changes the response to the next callback
-// request that has no older fault queued.
+// InjectFault queues f, which changes the response to the next request to
+// the simulated API, callback or refresh, that has no older fault queued.
 func (s *Server) InjectFault(f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
 	s.faults = append(s.faults, f)
+}
+
+// RefreshCalls returns how many refresh requests the simulated API received.
+func (s *Server) RefreshCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	return s.refreshCalls
 }
 
 // Requests returns every request the simulated API received, oldest first.
@@ -244,7 +296,12 @@ func (s *Server) IssueResponse(userID string) (string, error) {
 	defer s.mu.Unlock()
 
 	if _, ok := s.findUser(userID); !ok {
-		return "", fmt.Errorf("identitytest: no user with ID %q", userID)
+		ids := make([]string, 0, len(s.users))
+		for _, u := range s.users {
+			ids = append(ids, u.ID)
+		}
+
+		return "", fmt.Errorf("identitytest: no user with ID %q; the server offers %q: add users with WithUsers or AddUser", userID, ids)
 	}
 
 	random := make([]byte, 16)
@@ -278,6 +335,20 @@ func (s *Server) findUser(id string) (User, bool) {
 }
 
 func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
+	s.serveAPI(w, r, s.respondToCallback)
+}
+
+func (s *Server) serveRefresh(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.refreshCalls++
+	s.mu.Unlock()
+
+	s.serveAPI(w, r, s.respondToRefresh)
+}
+
+// serveAPI records the request and applies the next fault; without a fault
+// that replaces the response, respond answers it.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, respond func(http.ResponseWriter, *http.Request, map[string]string)) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes))
 	if err != nil {
 		writeEnvelope(w, http.StatusBadRequest, 400, "Invalid request body")
@@ -303,7 +374,7 @@ func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	s.respondToCallback(w, r, params)
+	respond(w, r, params)
 }
 
 // record stores the request and takes the next fault, if any.
@@ -353,10 +424,45 @@ func (s *Server) respondToCallback(w http.ResponseWriter, r *http.Request, param
 		return
 	}
 
+	s.issueTokens(w, user)
+}
+
+// respondToRefresh checks the request as Applivery would and responds with
+// new tokens for the user of the refresh token, which it redeems.
+func (s *Server) respondToRefresh(w http.ResponseWriter, r *http.Request, params map[string]string) {
+	if !s.authorized(r) {
+		writeEnvelope(w, http.StatusUnauthorized, 401, "Unauthorized")
+		return
+	}
+
+	s.mu.Lock()
+	g, ok := s.refreshTokens[params["refreshToken"]]
+	delete(s.refreshTokens, params["refreshToken"])
+	user, found := s.findUser(g.userID)
+	s.mu.Unlock()
+
+	if !ok || !found || !s.now().Before(g.expiresAt) {
+		writeEnvelope(w, http.StatusUnauthorized, 401, "Invalid refresh token")
+		return
+	}
+
+	s.issueTokens(w, user)
+}
+
+// issueTokens responds with new tokens and the profile of user, and keeps
+// the refresh token for a later refresh.
+func (s *Server) issueTokens(w http.ResponseWriter, user User) {
 	now := s.now()
+	refreshToken := newToken("refresh")
+	refreshExpiry := now.Add(s.refreshTTL)
+
+	s.mu.Lock()
+	s.refreshTokens[refreshToken] = grant{userID: user.ID, expiresAt: refreshExpiry}
+	s.mu.Unlock()
+
 	response := callbackJSON{Status: true, Data: callbackData{
 		AccessToken:  tokenJSON{Token: newToken("access"), ExpireAt: now.Add(s.accessTTL).UTC().Format(time.RFC3339)},
-		RefreshToken: tokenJSON{Token: newToken("refresh"), ExpireAt: now.Add(s.refreshTTL).UTC().Format(time.RFC3339)},
+		RefreshToken: tokenJSON{Token: refreshToken, ExpireAt: refreshExpiry.UTC().Format(time.RFC3339)},
 		User:         user.profileJSON(now),
 	}}
 
@@ -397,8 +503,12 @@ func (s *Server) redeem(params map[string]string) (User, bool) {
 	return s.findUser(t.userID)
 }
 
-func (s *Server) serveNotFound(w http.ResponseWriter, _ *http.Request) {
-	writeEnvelope(w, http.StatusNotFound, 404, "Not found")
+// serveNotFound records a request to an unknown path of the API, such as one
+// built from a wrong APIBaseURL, and responds 404.
+func (s *Server) serveNotFound(w http.ResponseWriter, r *http.Request) {
+	s.serveAPI(w, r, func(w http.ResponseWriter, _ *http.Request, _ map[string]string) {
+		writeEnvelope(w, http.StatusNotFound, 404, "Not found")
+	})
 }
 
 // decodeParams returns body as an object of strings, or nil.

@@ -159,7 +159,7 @@ func TestServerIssueResponseUnknownUser(t *testing.T) {
 
 	_, err := s.IssueResponse("nobody")
 
-	assert.EqualError(t, err, `identitytest: no user with ID "nobody"`)
+	assert.EqualError(t, err, `identitytest: no user with ID "nobody"; the server offers ["507f1f77bcf86cd799439023"]: add users with WithUsers or AddUser`)
 }
 
 func TestServerRecordsRequests(t *testing.T) {
@@ -339,4 +339,48 @@ func TestAddUserReplacesSameID(t *testing.T) {
 	users := s.Users()
 	require.Len(t, users, 2)
 	assert.Equal(t, "admin", users[0].Role)
+}
+
+func TestServerRecordsUnknownPaths(t *testing.T) {
+	s := identitytest.NewServer()
+	defer s.Close()
+
+	status, answer := exchange(t, s, "/v1/v1/auth/sso/enterprise-corp/saml/callback", s.APIKey, map[string]string{})
+
+	assert.Equal(t, http.StatusNotFound, status)
+	assert.Equal(t, 404, answer.Error.Code)
+	require.Len(t, s.Requests(), 1, "a request to a wrong path is recorded too")
+	assert.Equal(t, "/v1/v1/auth/sso/enterprise-corp/saml/callback", s.Requests()[0].Path)
+}
+
+func TestServerWithHost(t *testing.T) {
+	s := identitytest.NewServer(identitytest.WithHost("localhost"))
+	defer s.Close()
+
+	assert.True(t, strings.HasPrefix(s.URL, "http://localhost:"), "URL %s", s.URL)
+	assert.True(t, strings.HasPrefix(s.SignInURL(), "http://localhost:"), "SignInURL %s", s.SignInURL())
+	resp, err := http.Get(s.SignInURL())
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+func TestServerRefreshRotatesTokens(t *testing.T) {
+	s := identitytest.NewServer()
+	defer s.Close()
+	response, err := s.IssueResponse(identitytest.DocumentedUser().ID)
+	require.NoError(t, err)
+	_, signedIn := exchange(t, s, samlPath, s.APIKey, map[string]string{"SAMLResponse": response})
+
+	status, refreshed := exchange(t, s, identitytest.RefreshPath, s.APIKey, map[string]string{"refreshToken": signedIn.Data.RefreshToken.Token})
+	reused, _ := exchange(t, s, identitytest.RefreshPath, s.APIKey, map[string]string{"refreshToken": signedIn.Data.RefreshToken.Token})
+	wrongKey, _ := exchange(t, s, identitytest.RefreshPath, "wrong", map[string]string{"refreshToken": refreshed.Data.RefreshToken.Token})
+
+	assert.Equal(t, http.StatusOK, status)
+	assert.NotEqual(t, signedIn.Data.RefreshToken.Token, refreshed.Data.RefreshToken.Token, "a new refresh token")
+	assert.NotEqual(t, signedIn.Data.AccessToken.Token, refreshed.Data.AccessToken.Token, "a new access token")
+	assert.Equal(t, "507f1f77bcf86cd799439023", refreshed.Data.User["id"])
+	assert.Equal(t, http.StatusUnauthorized, reused, "a refresh token works once")
+	assert.Equal(t, http.StatusUnauthorized, wrongKey, "the API key is checked")
+	assert.Equal(t, 3, s.RefreshCalls())
 }

@@ -53,8 +53,10 @@ func DocumentedUser() User {
 	}
 }
 
-// AdminUser returns Ada Admin, role "admin", member of the same organization
-// as DocumentedUser, with an "owner" platform role.
+// AdminUser returns Ada Admin, role "admin" in Enterprise Corporation (slug
+// "enterprise-corp"), which she signed in to, with an "owner" platform role.
+// DocumentedUser belongs to Enterprise Corporation too, but signed in to
+// another organization, as in Applivery's documented response.
 func AdminUser() User {
 	return User{
 		ID:        "65a1f0c2e4b0a1b2c3d4e5f6",
