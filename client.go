@@ -137,7 +137,7 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 	return raw, nil
 }
 
-// classifyTransportError tells a timeout from an unreachable API, and keeps
+// classifyTransportError separates a timeout from an unreachable API, and keeps
 // the context's error visible when the request was cancelled.
 func classifyTransportError(ctx context.Context, err error) error {
 	if errors.Is(ctx.Err(), context.Canceled) {

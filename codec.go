@@ -7,10 +7,11 @@ import (
 	"time"
 )
 
-// The session record is a compact binary form of an Identity. It is what the
-// session stores, as a []byte, so that no store needs gob to know our types:
-// gob refuses interface values of unregistered types such as time.Time, and a
-// process that never registered them could not read the session.
+// The session record is a compact binary form of an Identity, and the
+// session stores it as a []byte. Gob refuses interface values of
+// unregistered types such as time.Time, so a store that used gob on our
+// types would fail in a process that never registered them; a []byte needs
+// no registration.
 //
 // Layout, version 1: the version byte, then the fields of sessionRecord in
 // the order encodeRecord writes them, starting with the audience. Strings are a uvarint length and the
@@ -24,8 +25,8 @@ const recordVersion1 = 1
 // key that was reused across formats, never user input.
 var errRecordCorrupt = errors.New("identity: session record is corrupt")
 
-// sessionRecord is what a session holds: the identity and the session's own
-// timestamps.
+// sessionRecord is the content of a session: the identity and the
+// session's own timestamps.
 type sessionRecord struct {
 	// Audience names the Config that wrote the session, as
 	// "organization/provider", so that an Auth for another organization
@@ -172,9 +173,9 @@ func (d *recordDecoder) uvarint(what string) uint64 {
 	return v
 }
 
-// count reads a list's length and checks it against the bytes left, since
-// every item takes at least minItemBytes; this stops a corrupt count from
-// allocating a huge slice.
+// count reads a list's length and checks it against the bytes left, because
+// every item takes at least minItemBytes. A corrupt count therefore cannot
+// allocate a huge slice.
 func (d *recordDecoder) count(what string, minItemBytes int) int {
 	n := d.uvarint(what)
 	if n > uint64(len(d.data)/minItemBytes) {

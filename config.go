@@ -54,8 +54,8 @@ type Config struct {
 	// provider as state.
 	Provider string `validate:"required,provider"`
 
-	// SignInURL is where LoginHandler sends the browser to sign in at the
-	// identity provider. The package adds only the state to its query, as
+	// SignInURL is the URL that LoginHandler sends the browser to, to sign in
+	// at the identity provider. The package adds only the state to its query, as
 	// RelayState or state, so the URL must carry everything else the
 	// provider needs: for SAML, the single sign-on URL of the app at the
 	// identity provider; for OpenID Connect, the authorization endpoint with
@@ -92,16 +92,16 @@ type Config struct {
 	// without it; Safari does not.
 	Insecure bool
 
-	// LoginPath is where RequireAuth sends browsers that are not signed in;
-	// mount LoginHandler there. Default: "/auth/login".
+	// LoginPath is the path that RequireAuth sends browsers to when they are
+	// not signed in. Mount LoginHandler there. Default: "/auth/login".
 	LoginPath string `validate:"required,localpath"`
 
-	// DefaultReturnTo is where the browser goes after signing in when the
-	// sign-in did not name a valid return URL. Default: "/".
+	// DefaultReturnTo is the path the browser goes to after signing in when
+	// the sign-in did not name a valid return URL. Default: "/".
 	DefaultReturnTo string `validate:"required,returnto"`
 
-	// LogoutReturnTo is where LogoutHandler sends the browser after signing
-	// out, unless the request names a valid return URL. Default: "/".
+	// LogoutReturnTo is the path LogoutHandler sends the browser to after
+	// signing out, unless the request names a valid return URL. Default: "/".
 	LogoutReturnTo string `validate:"required,returnto"`
 
 	// HTTPClient calls Applivery's API. New copies it and makes the copy stop
@@ -129,7 +129,7 @@ type Config struct {
 	// IdleTimeout ends a session that made no request for this long; a
 	// positive value must be at least a minute. The
 	// session records its last request at most every tenth of IdleTimeout,
-	// so that most requests write no cookie; a session can therefore end up
+	// so that most requests write no cookie. A session can therefore end up
 	// to a tenth early. A negative value turns the idle timeout off.
 	// Default: 30 min, the idle limit OWASP ASVS 4.0.3 (3.3.2) sets at level 2.
 	IdleTimeout time.Duration `validate:"idletimeout"`
@@ -146,7 +146,7 @@ type Config struct {
 	// RelayState, as identity providers send them when the user starts at the
 	// provider's portal. Such a sign-in carries no state to check, so another
 	// site can make a browser sign in to an account of the attacker's
-	// choosing (login CSRF); leave it off unless users need to start there.
+	// choosing (login CSRF). Leave it off unless users need to start there.
 	// Accepted sign-ins go to DefaultReturnTo. Default: false.
 	AllowIdPInitiated bool
 

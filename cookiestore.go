@@ -164,8 +164,8 @@ func splitCookie(name, value string, opts *sessions.Options) ([]*http.Cookie, er
 		return []*http.Cookie{single}, nil
 	}
 
-	// The longest part name and the count prefix bound what each part can
-	// carry besides its share of the value.
+	// The longest part name and the count prefix give the maximum overhead
+	// of a part besides its share of the value.
 	overhead := len(newCookie(partName(name, maxCookieParts-1), "", opts).String()) + len(strconv.Itoa(maxCookieParts)+partSeparator)
 	size := maxCookieBytes - overhead
 

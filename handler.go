@@ -289,8 +289,9 @@ func (a *Auth) deletePreviousSession(w http.ResponseWriter, r *http.Request) err
 // http.CrossOriginProtection, so that another site cannot sign users out.
 //
 // With the default cookie store, signing out clears the cookie in this
-// browser; a copy of the cookie taken earlier stays valid until its access
-// token expires or Config.SessionLifetime passes. A server-side Store deletes
+// browser. A copy of the cookie taken earlier stays valid until
+// Config.IdleTimeout or Config.SessionLifetime ends it, or its access token
+// expires when refresh is off. A server-side Store deletes
 // the session itself.
 func (a *Auth) LogoutHandler() http.Handler {
 	return a.crossOrigin.Handler(http.HandlerFunc(a.serveLogout))

@@ -7,7 +7,7 @@ import (
 
 // logRepeatWindow is how long a repeated failure stays out of the log after
 // it was logged once. An outage of Applivery's API fails every sign-in and
-// every refresh the same way; one line per window and kind says as much.
+// every refresh the same way, and one line per window and kind reports it.
 const logRepeatWindow = 10 * time.Second
 
 // logLimiter lets the first event of a kind through, then holds back repeats

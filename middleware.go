@@ -18,7 +18,7 @@ import (
 // when its access token is within Config.ClockSkew of expiring and cannot be
 // refreshed. A browser loading a page (GET or HEAD that accepts text/html)
 // is then redirected to Config.LoginPath with return_to set to the current
-// path and query; any other request gets 401 with Applivery's JSON error
+// path and query. Any other request gets 401 with Applivery's JSON error
 // envelope. A signed-in user who fails a rule gets 403, never a redirect, so
 // there is no sign-in loop. Failures go through Config.ErrorHandler when it
 // is set. A tampered, truncated or undecodable cookie counts as no session,
@@ -65,8 +65,8 @@ func (a *Auth) RequireAuth(rules ...Rule) func(http.Handler) http.Handler {
 				}
 			}
 
-			// The response depends on who asks, so shared caches must not serve
-			// it to anyone else; "private" also covers caches that ignore Vary.
+			// The response depends on the user, so shared caches must not serve
+			// it to anyone else. "private" also covers caches that ignore Vary.
 			w.Header().Add("Vary", "Cookie")
 			if w.Header().Get("Cache-Control") == "" {
 				w.Header().Set("Cache-Control", "private")

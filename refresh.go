@@ -11,7 +11,7 @@ import (
 
 // refreshGrace is how long a successful refresh stays cached. Requests that
 // a browser sent before it received the refreshed cookie still carry the old
-// refresh token, which Applivery may no longer accept once it rotated; they
+// refresh token, which Applivery may no longer accept once it rotated. They
 // get the cached result instead of a failed refresh that would sign the user
 // out.
 const refreshGrace = time.Minute
@@ -21,8 +21,8 @@ var errRefreshFailed = errors.New("identity: token refresh failed")
 
 // refresher makes sure that concurrent requests of one session refresh its
 // tokens once: the first request calls Applivery and the others wait for its
-// result. Sessions are told apart by a hash of their refresh token, which
-// every request of one session carries.
+// result. A hash of the refresh token, which every request of one session
+// carries, identifies the session.
 //
 // NOTE: the calls are shared within one process. Several instances of an app
 // behind a load balancer can each refresh the same session once, and with
@@ -114,7 +114,7 @@ func (f *refresher) finish(refreshToken string, call *refreshCall, now time.Time
 	close(call.done)
 }
 
-// callRefresh asks Applivery for new tokens and returns id with them and
+// callRefresh requests new tokens from Applivery and returns id with them and
 // with the profile of the response. The session keeps its sign-in time, so
 // refreshing never extends Config.SessionLifetime.
 func (a *Auth) callRefresh(ctx context.Context, id *Identity) (*Identity, error) {

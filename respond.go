@@ -127,7 +127,7 @@ func (a *Auth) upstreamAttrs(err error, attrs []slog.Attr) ([]slog.Attr, bool) {
 	return attrs, true
 }
 
-// isMisconfiguration reports whether Applivery's answer points at this
+// isMisconfiguration reports whether Applivery's response points at this
 // site's configuration rather than at the user: 404 for an organization,
 // provider or path it does not know, 401 or 403 for an API key it rejects.
 func isMisconfiguration(err error) bool {

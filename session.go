@@ -95,7 +95,7 @@ func (a *Auth) loadSession(r *http.Request) (*loadedSession, error) {
 
 	raw, ok := session.Values[recordKey].([]byte)
 	if !ok {
-		return nil, fmt.Errorf("%w: session holds no identity", ErrNotSignedIn)
+		return nil, fmt.Errorf("%w: the stored session has no identity record", ErrNotSignedIn)
 	}
 
 	return decodeLoaded(raw, session, false)
@@ -148,8 +148,8 @@ func (a *Auth) writeSession(w http.ResponseWriter, r *http.Request, session *ses
 
 // deleteSession ends the request's session: a server-side store deletes its
 // copy, and the browser gets expired cookies. It fails when the store cannot
-// tell which session the request names, so that nobody is told they signed
-// out while the stored session lives on.
+// read which session the request names, so that no user sees a sign-out
+// succeed while the stored session lives on.
 func (a *Auth) deleteSession(w http.ResponseWriter, r *http.Request) error {
 	session := sessions.NewSession(a.store, a.cfg.CookieName)
 
@@ -191,7 +191,7 @@ func (a *Auth) storedSession(r *http.Request) (*sessions.Session, error) {
 	return nil, fmt.Errorf("reading the stored session: %w", err)
 }
 
-// isDecodeError reports whether err says that a cookie did not decode, as
+// isDecodeError reports whether err means that a cookie did not decode, as
 // opposed to a failure of the store behind it.
 func isDecodeError(err error) bool {
 	var codecErr securecookie.Error
@@ -201,7 +201,7 @@ func isDecodeError(err error) bool {
 
 // newCodecs returns a codec per key pair of keys. They check no age of their
 // own, because securecookie's check reads the real clock and keeps its own
-// max age; the session and state lifetimes are checked against Config.Now
+// max age. The session and state lifetimes are checked against Config.Now
 // instead.
 func newCodecs(keys [][]byte) []securecookie.Codec {
 	codecs := securecookie.CodecsFromPairs(keys...)

@@ -45,7 +45,7 @@ type usedStates struct {
 }
 
 // use marks state as used until expires, and reports false when it was used
-// already. It also forgets states whose time has passed.
+// already. It also deletes states whose time has passed.
 func (u *usedStates) use(state string, expires, now time.Time) bool {
 	key := sha256.Sum256([]byte(state))
 

@@ -158,7 +158,7 @@ func describeConfigField(fe validator.FieldError) string {
 	return fmt.Sprintf("%s failed the %q check", name, fe.Tag())
 }
 
-// describeBaseURL says which rule an invalid APIBaseURL breaks.
+// describeBaseURL returns which rule an invalid APIBaseURL breaks.
 func describeBaseURL(name, value string) string {
 	u, _ := url.Parse(value)
 
