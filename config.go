@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -164,6 +165,26 @@ type Config struct {
 	// Default: an HTML page for browser navigations and Applivery's JSON
 	// error envelope for everything else.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+
+	// OnSignIn, when set, is called after a sign-in succeeded and its session
+	// was written, with the request's context and the new identity: for
+	// audit logs or metrics. The hooks run in the request's goroutine before
+	// the response is sent, so keep them fast. They receive tokens only
+	// inside the Identity, where the app must read them on purpose.
+	OnSignIn func(ctx context.Context, id *Identity)
+
+	// OnSignInFailed, when set, is called when CallbackHandler fails, with
+	// the *HTTPError the user gets; errors.Is tells its cause.
+	OnSignInFailed func(ctx context.Context, err error)
+
+	// OnRefresh, when set, is called after RequireAuth or OptionalAuth
+	// refreshed a session's tokens, with the refreshed identity.
+	OnRefresh func(ctx context.Context, id *Identity)
+
+	// OnSignOut, when set, is called after LogoutHandler ended a session,
+	// with the identity it held, or nil when the request had no valid
+	// session.
+	OnSignOut func(ctx context.Context, id *Identity)
 
 	// Now returns the current time. It decides token expiry, session and
 	// state lifetimes. Default: time.Now.

@@ -98,36 +98,38 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 
 	params, herr := a.callbackParams(w, r)
 	if herr != nil {
-		a.fail(w, r, "callback rejected", herr)
+		a.failSignIn(w, r, "callback rejected", herr)
 		return
 	}
 
 	pending, herr := a.checkState(w, r, params[a.stateParam])
 	if herr != nil {
-		a.fail(w, r, "callback rejected", herr)
+		a.failSignIn(w, r, "callback rejected", herr)
 		return
 	}
 
 	data, err := a.client.completeSignIn(r.Context(), params)
 	if clientGone(r, err) {
 		a.logger.LogAttrs(r.Context(), slog.LevelInfo, "identity: sign-in cancelled by the client",
-			slog.String("remote_addr", r.RemoteAddr))
+			slog.String("provider", a.cfg.Provider), slog.String("remote_addr", r.RemoteAddr))
+		a.signInFailed(r, &HTTPError{Status: statusClientClosedRequest, Code: statusClientClosedRequest,
+			Message: "The browser went away before sign-in finished.", Err: err})
 		return
 	}
 
 	if err != nil {
-		a.fail(w, r, "sign-in failed", upstreamHTTPError(err))
+		a.failSignIn(w, r, "sign-in failed", upstreamHTTPError(err))
 		return
 	}
 
 	id, herr := a.newIdentity(data)
 	if herr != nil {
-		a.fail(w, r, "sign-in failed", herr)
+		a.failSignIn(w, r, "sign-in failed", herr)
 		return
 	}
 
 	if herr := a.startSession(w, r, id); herr != nil {
-		a.fail(w, r, "sign-in failed", herr)
+		a.failSignIn(w, r, "sign-in failed", herr)
 		return
 	}
 
@@ -137,7 +139,28 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 		slog.String("provider", a.cfg.Provider),
 		slog.String("remote_addr", r.RemoteAddr))
 
+	if a.cfg.OnSignIn != nil {
+		a.cfg.OnSignIn(r.Context(), id)
+	}
+
 	http.Redirect(w, r, pending.ReturnTo, http.StatusSeeOther)
+}
+
+// statusClientClosedRequest is the status of a sign-in the client abandoned.
+// No response reaches the client; the number, which nginx made common, is
+// only for Config.OnSignInFailed and logs.
+const statusClientClosedRequest = 499
+
+// failSignIn responds to a failed callback and tells Config.OnSignInFailed.
+func (a *Auth) failSignIn(w http.ResponseWriter, r *http.Request, event string, herr *HTTPError) {
+	a.fail(w, r, event, herr)
+	a.signInFailed(r, herr)
+}
+
+func (a *Auth) signInFailed(r *http.Request, herr *HTTPError) {
+	if a.cfg.OnSignInFailed != nil {
+		a.cfg.OnSignInFailed(r.Context(), herr)
+	}
 }
 
 // callbackParams returns every parameter of the callback, from its query and,
@@ -175,7 +198,7 @@ func (a *Auth) callbackParams(w http.ResponseWriter, r *http.Request) (map[strin
 func (a *Auth) checkState(w http.ResponseWriter, r *http.Request, state string) (pendingSignIn, *HTTPError) {
 	if state == "" && a.stateParam == "RelayState" && a.cfg.AllowIdPInitiated {
 		a.logger.LogAttrs(r.Context(), slog.LevelInfo, "identity: accepting an IdP-initiated sign-in",
-			slog.String("remote_addr", r.RemoteAddr))
+			slog.String("provider", a.cfg.Provider), slog.String("remote_addr", r.RemoteAddr))
 		return pendingSignIn{ReturnTo: a.cfg.DefaultReturnTo}, nil
 	}
 
@@ -269,6 +292,35 @@ func (a *Auth) startSession(w http.ResponseWriter, r *http.Request, id *Identity
 	return nil
 }
 
+// StartSession starts a new session for id and writes its cookies to w, as
+// CallbackHandler does after a sign-in: whatever session the request had
+// ends first. It is for tests and tools that need a signed-in session
+// without an identity provider, such as identitytest.SessionCookies. A zero
+// id.AuthenticatedAt means now. It fails when id has no UserID or its access
+// token has expired (ErrTokenExpired).
+func (a *Auth) StartSession(w http.ResponseWriter, r *http.Request, id *Identity) error {
+	if id == nil || id.UserID == "" {
+		return errors.New("identity: StartSession needs an identity with a UserID")
+	}
+
+	started := *id
+	now := a.cfg.Now()
+	if started.AuthenticatedAt.IsZero() {
+		started.AuthenticatedAt = now
+	}
+
+	if started.AccessToken.Expired(now, a.cfg.ClockSkew) {
+		return fmt.Errorf("%w: the access token of user %s expires at %s, within ClockSkew (%s) of now",
+			ErrTokenExpired, started.UserID, started.AccessToken.ExpiresAt.Format(time.RFC3339), a.cfg.ClockSkew)
+	}
+
+	if herr := a.startSession(w, r, &started); herr != nil {
+		return herr.Err
+	}
+
+	return nil
+}
+
 // deletePreviousSession deletes the stored session the request names, if
 // any.
 func (a *Auth) deletePreviousSession(w http.ResponseWriter, r *http.Request) error {
@@ -312,9 +364,9 @@ func (a *Auth) serveLogout(w http.ResponseWriter, r *http.Request) {
 		returnTo = a.cfg.LogoutReturnTo
 	}
 
-	var userID string
-	if loaded, err := a.loadSession(r); err == nil {
-		userID = loaded.record.Identity.UserID
+	var signedOut *Identity
+	if loaded, err := a.loadSession(r); err == nil && loaded.record.Audience == a.audience {
+		signedOut = loaded.record.Identity
 	}
 
 	if err := a.deleteSession(w, r); err != nil {
@@ -323,8 +375,15 @@ func (a *Auth) serveLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	a.logger.LogAttrs(r.Context(), slog.LevelInfo, "identity: signed out",
-		slog.String("user_id", userID), slog.String("remote_addr", r.RemoteAddr))
+	attrs := []slog.Attr{slog.String("provider", a.cfg.Provider), slog.String("remote_addr", r.RemoteAddr)}
+	if signedOut != nil {
+		attrs = append(attrs, slog.String("user_id", signedOut.UserID), slog.String("organization", signedOut.OrganizationID))
+	}
+	a.logger.LogAttrs(r.Context(), slog.LevelInfo, "identity: signed out", attrs...)
+
+	if a.cfg.OnSignOut != nil {
+		a.cfg.OnSignOut(r.Context(), signedOut)
+	}
 
 	http.Redirect(w, r, returnTo, http.StatusSeeOther)
 }

@@ -136,7 +136,12 @@ func (a *Auth) authenticate(w http.ResponseWriter, r *http.Request) (*Identity, 
 		changed = true
 
 		a.logger.LogAttrs(r.Context(), slog.LevelInfo, "identity: tokens refreshed",
-			slog.String("user_id", refreshed.UserID), slog.String("organization", refreshed.OrganizationID))
+			slog.String("user_id", refreshed.UserID), slog.String("organization", refreshed.OrganizationID),
+			slog.String("provider", a.cfg.Provider), slog.String("remote_addr", r.RemoteAddr))
+
+		if a.cfg.OnRefresh != nil {
+			defer a.cfg.OnRefresh(r.Context(), refreshed)
+		}
 	}
 
 	if a.cfg.IdleTimeout > 0 && now.Sub(rec.LastSeenAt) >= a.cfg.IdleTimeout/10 {
@@ -147,7 +152,8 @@ func (a *Auth) authenticate(w http.ResponseWriter, r *http.Request) (*Identity, 
 		rec.LastSeenAt = now
 		if err := a.updateSession(w, r, loaded); err != nil {
 			a.logger.LogAttrs(r.Context(), slog.LevelError, "identity: session not saved",
-				slog.String("user_id", rec.Identity.UserID), slog.String("error", err.Error()))
+				slog.String("user_id", rec.Identity.UserID), slog.String("organization", rec.Identity.OrganizationID),
+				slog.String("remote_addr", r.RemoteAddr), slog.String("error", err.Error()))
 		}
 	}
 
@@ -185,7 +191,7 @@ func (a *Auth) rejectUnauthenticated(w http.ResponseWriter, r *http.Request, err
 	}
 
 	a.logger.LogAttrs(r.Context(), slog.LevelDebug, "identity: redirecting to sign in",
-		slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+		slog.String("path", r.URL.Path), slog.String("remote_addr", r.RemoteAddr), slog.String("error", err.Error()))
 
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, a.loginURL(r.URL.RequestURI()), http.StatusFound)

@@ -56,6 +56,7 @@ func (a *Auth) logFailure(r *http.Request, event string, herr *HTTPError) {
 		slog.Int("status", herr.Status),
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
+		slog.String("provider", a.cfg.Provider),
 		slog.String("remote_addr", r.RemoteAddr),
 	}
 
@@ -82,6 +83,7 @@ func (a *Auth) logRefreshFailure(r *http.Request, id *Identity, err error) {
 	attrs := []slog.Attr{
 		slog.String("user_id", id.UserID),
 		slog.String("organization", id.OrganizationID),
+		slog.String("provider", a.cfg.Provider),
 		slog.String("remote_addr", r.RemoteAddr),
 		slog.String("error", err.Error()),
 	}

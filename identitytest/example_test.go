@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"time"
 
 	"github.com/ssogate/identity"
 	"github.com/ssogate/identity/identitytest"
@@ -70,4 +71,48 @@ func ExampleServer_InjectFault() {
 	body, _ := io.ReadAll(resp.Body)
 	fmt.Print(resp.StatusCode, " ", string(body))
 	// Output: 400 {"status":false,"error":{"code":5070,"message":"Saml get profile error"}}
+}
+
+// NewRequest builds a signed-in request for a handler test, without an
+// identity provider: the session is encoded by the Auth itself.
+func ExampleNewRequest() {
+	simulator := identitytest.NewServer()
+	defer simulator.Close()
+
+	cfg := simulator.Config()
+	cfg.SessionKeys = [][]byte{[]byte("an example hash key of 32 bytes!"), []byte("an example block key of 32 byte!")}
+	auth, err := identity.New(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	adminOnly := auth.RequireAuth(identity.HasRole("admin"))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, _ := identity.FromContext(r.Context())
+		fmt.Fprint(w, "welcome ", id.FirstName)
+	}))
+
+	for _, user := range []identitytest.User{identitytest.AdminUser(), identitytest.DocumentedUser()} {
+		rec := httptest.NewRecorder()
+		adminOnly.ServeHTTP(rec, identitytest.NewRequest(auth, user.Identity(time.Now()), http.MethodGet, "/admin", nil))
+		fmt.Println(user.FirstName, rec.Code)
+	}
+	// Output:
+	// Ada 200
+	// John 403
+}
+
+// NewContext stands for RequireAuth in a unit test that calls a handler
+// directly.
+func ExampleNewContext() {
+	handler := func(w http.ResponseWriter, r *http.Request) {
+		id, _ := identity.FromContext(r.Context())
+		fmt.Fprintf(w, "%s, %s", id.FullName, id.Role)
+	}
+
+	req := httptest.NewRequest(http.MethodGet, "/", nil).WithContext(identitytest.NewContext(identitytest.AdminUser().Identity(time.Now())))
+	rec := httptest.NewRecorder()
+	handler(rec, req)
+
+	fmt.Println(rec.Body.String())
+	// Output: Ada Admin, admin
 }
