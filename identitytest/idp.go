@@ -113,13 +113,27 @@ func (s *Server) serveSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	state := r.PostFormValue(s.stateParam())
+
+	if s.idp != nil {
+		s.mu.Lock()
+		user, ok := s.findUser(r.PostFormValue("user"))
+		s.mu.Unlock()
+
+		if !ok {
+			http.Error(w, fmt.Sprintf("identitytest: no user with ID %q", r.PostFormValue("user")), http.StatusBadRequest)
+			return
+		}
+
+		s.idp.SendResponse(w, r, user, callbackURL, state)
+		return
+	}
+
 	response, err := s.IssueResponse(r.PostFormValue("user"))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-
-	state := r.PostFormValue(s.stateParam())
 
 	if !s.isSAML() {
 		target, err := url.Parse(callbackURL)
@@ -144,8 +158,8 @@ func (s *Server) serveSignIn(w http.ResponseWriter, r *http.Request) {
 }
 
 var (
-	formActionPattern  = regexp.MustCompile(`<form method="post" action="([^"]*)">`)
-	hiddenInputPattern = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`)
+	formActionPattern  = regexp.MustCompile(`<form method="post" action="([^"]*)"`)
+	hiddenInputPattern = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)"`)
 )
 
 // SignIn signs userID in to the app as a browser would, through client,
@@ -188,7 +202,8 @@ func (s *Server) SignIn(client *http.Client, loginURL, userID string) (*http.Res
 }
 
 // postBack submits the identity provider's auto-posting form in resp, as a
-// browser running its script would.
+// browser running its script would. It reads the markup of the built-in
+// page and of crewjam/saml's default HTTP-POST form.
 func postBack(client *http.Client, resp *http.Response) (*http.Response, error) {
 	body, err := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()

@@ -19,6 +19,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -70,6 +71,7 @@ type Server struct {
 
 	server     *httptest.Server
 	host       string
+	idp        IdentityProvider // nil for the built-in one-time tickets
 	now        func() time.Time
 	accessTTL  time.Duration
 	refreshTTL time.Duration
@@ -107,6 +109,21 @@ type Request struct {
 	// Params is the JSON body decoded as an object of strings, or nil when
 	// it is not one.
 	Params map[string]string
+}
+
+// IdentityProvider replaces the simulator's built-in identity provider, which
+// issues opaque one-time tickets, for example with one that signs real SAML
+// responses. Its methods may be called concurrently.
+type IdentityProvider interface {
+	// SendResponse sends the browser to callbackURL with the provider's
+	// response for user and with state, as the SAML HTTP-POST binding or an
+	// OpenID Connect redirect would.
+	SendResponse(w http.ResponseWriter, r *http.Request, user User, callbackURL, state string)
+
+	// Verify checks the parameters the app sent to the simulated callback
+	// endpoint, as Applivery would check the identity provider's response,
+	// and returns the ID of the user they sign in.
+	Verify(params map[string]string) (userID string, err error)
 }
 
 // Option configures a Server.
@@ -156,6 +173,12 @@ func WithTokenLifetimes(access, refresh time.Duration) Option {
 // identity.Config.Insecure needs the simulator on localhost too.
 func WithHost(host string) Option {
 	return func(s *Server) { s.host = host }
+}
+
+// WithIdentityProvider replaces the built-in identity provider. IssueResponse
+// then fails, because only the built-in one issues tickets.
+func WithIdentityProvider(idp IdentityProvider) Option {
+	return func(s *Server) { s.idp = idp }
 }
 
 // WithClock sets the clock that token expiries are counted from. Default:
@@ -292,6 +315,10 @@ func (s *Server) Requests() []Request {
 // callback for user: the SAMLResponse value for provider "saml", the code
 // otherwise. The simulated API accepts it once, within 5 minutes.
 func (s *Server) IssueResponse(userID string) (string, error) {
+	if s.idp != nil {
+		return "", errors.New("identitytest: IssueResponse needs the built-in identity provider, not one set with WithIdentityProvider")
+	}
+
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
@@ -479,6 +506,18 @@ func (s *Server) authorized(r *http.Request) bool {
 // redeem returns the user of the identity provider's response in params and
 // deletes the response, which can be exchanged once.
 func (s *Server) redeem(params map[string]string) (User, bool) {
+	if s.idp != nil {
+		userID, err := s.idp.Verify(params)
+		if err != nil {
+			return User{}, false
+		}
+
+		s.mu.Lock()
+		defer s.mu.Unlock()
+
+		return s.findUser(userID)
+	}
+
 	var id string
 	if s.isSAML() {
 		id = decodeSAMLResponse(params["SAMLResponse"])
