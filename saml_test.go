@@ -18,28 +18,10 @@ import (
 func newSAMLApp(t *testing.T) *testApp {
 	t.Helper()
 
-	var provider *samltest.Provider
-	app := newTestApp(t, withSimulator(identitytest.WithIdentityProvider(lazyProvider{&provider})))
-
-	p, err := samltest.New(app.sim.URL)
+	provider, err := samltest.New()
 	require.NoError(t, err)
-	provider = p
 
-	return app
-}
-
-// lazyProvider lets the simulator start before the SAML provider, which
-// needs the simulator's URL.
-type lazyProvider struct {
-	provider **samltest.Provider
-}
-
-func (l lazyProvider) SendResponse(w http.ResponseWriter, r *http.Request, user identitytest.User, callbackURL, state string) {
-	(*l.provider).SendResponse(w, r, user, callbackURL, state)
-}
-
-func (l lazyProvider) Verify(params map[string]string) (string, error) {
-	return (*l.provider).Verify(params)
+	return newTestApp(t, withSimulator(identitytest.WithIdentityProvider(provider)))
 }
 
 func TestSAMLSignedResponseSignsIn(t *testing.T) {

@@ -54,7 +54,7 @@ var pages = template.Must(template.New("").Parse(`
 <body>
 <nav><a href="/">Home</a><a href="/dashboard">Dashboard</a><a href="/admin">Admin</a>
 {{with .Identity}}<form method="post" action="/auth/logout" style="display:inline"><button type="submit" id="sign-out">Sign out</button></form>
-{{else}}<a href="/auth/login" id="sign-in">Sign in</a>{{end}}</nav>
+{{else}}<a href="/auth/login?return_to=/dashboard" id="sign-in">Sign in</a>{{end}}</nav>
 {{end}}
 
 {{define "bottom"}}</body>

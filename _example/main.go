@@ -61,8 +61,9 @@ func main() {
 }
 
 // run serves the app until ctx ends. ready, if not nil, receives the app's
-// URL once it accepts connections.
-func run(ctx context.Context, getenv func(string) string, logger *slog.Logger, ready func(url string)) error {
+// URL once it accepts connections. simulatorOptions configure the simulator,
+// when it runs.
+func run(ctx context.Context, getenv func(string) string, logger *slog.Logger, ready func(url string), simulatorOptions ...identitytest.Option) error {
 	addr := valueOr(getenv("ADDR"), "localhost:8080")
 
 	listener, err := net.Listen("tcp", addr)
@@ -73,7 +74,7 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger, r
 
 	publicURL := valueOr(getenv("PUBLIC_URL"), "http://"+publicHost(listener.Addr(), addr))
 
-	cfg, simulator, err := configure(getenv, logger, publicURL, valueOr(getenv("SIMULATOR_HOST"), hostOf(publicURL)))
+	cfg, simulator, err := configure(getenv, logger, publicURL, valueOr(getenv("SIMULATOR_HOST"), hostOf(publicURL)), simulatorOptions...)
 	if err != nil {
 		return err
 	}
@@ -118,7 +119,7 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger, r
 // configure builds the identity Config from the environment. Without
 // APPLIVERY_API_KEY it starts the simulator and returns it; the caller closes
 // it.
-func configure(getenv func(string) string, logger *slog.Logger, publicURL, simulatorHost string) (identity.Config, *identitytest.Server, error) {
+func configure(getenv func(string) string, logger *slog.Logger, publicURL, simulatorHost string, simulatorOptions ...identitytest.Option) (identity.Config, *identitytest.Server, error) {
 	keys, err := sessionKeys(getenv("SESSION_KEYS"), logger)
 	if err != nil {
 		return identity.Config{}, nil, err
@@ -144,13 +145,13 @@ func configure(getenv func(string) string, logger *slog.Logger, publicURL, simul
 		return cfg, nil, nil
 	}
 
-	simulator := identitytest.NewServer(
+	simulator := identitytest.NewServer(append([]identitytest.Option{
 		identitytest.WithUsers(identitytest.AdminUser(), identitytest.DocumentedUser()),
 		identitytest.WithOrganization(cfg.Organization),
 		identitytest.WithProvider(cfg.Provider),
-		identitytest.WithCallbackURL(publicURL+"/auth/callback"),
+		identitytest.WithCallbackURL(publicURL + "/auth/callback"),
 		identitytest.WithHost(simulatorHost),
-	)
+	}, simulatorOptions...)...)
 
 	simulated := simulator.Config()
 	cfg.APIBaseURL, cfg.APIKey, cfg.SignInURL = simulated.APIBaseURL, simulated.APIKey, simulated.SignInURL

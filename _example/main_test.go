@@ -139,7 +139,7 @@ func TestExampleHomeIsPublic(t *testing.T) {
 
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, body, "Not signed in.")
-	assert.Contains(t, body, `href="/auth/login"`)
+	assert.Contains(t, body, `href="/auth/login?return_to=/dashboard"`)
 }
 
 func TestConfigureFromEnvironment(t *testing.T) {

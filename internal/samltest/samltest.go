@@ -28,8 +28,11 @@ import (
 	"github.com/ssogate/identity/identitytest"
 )
 
-// entityID names the simulated Applivery as a SAML service provider.
-const entityID = "https://applivery.identitytest.invalid/saml/sp"
+// Entity IDs of the two sides. They are names, never fetched.
+const (
+	entityID    = "https://applivery.identitytest.invalid/saml/sp"
+	idpEntityID = "https://idp.identitytest.invalid/saml/metadata"
+)
 
 // Provider is an identitytest.IdentityProvider that issues signed SAML
 // responses and verifies them.
@@ -46,9 +49,7 @@ type Provider struct {
 var _ identitytest.IdentityProvider = (*Provider)(nil)
 
 // New returns a Provider with a fresh RSA key and self-signed certificate.
-// idpURL is the simulator's base URL, used in the identity provider's
-// metadata.
-func New(idpURL string) (*Provider, error) {
+func New() (*Provider, error) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return nil, fmt.Errorf("samltest: generating key: %w", err)
@@ -59,17 +60,15 @@ func New(idpURL string) (*Provider, error) {
 		return nil, err
 	}
 
-	base, err := url.Parse(idpURL)
-	if err != nil {
-		return nil, fmt.Errorf("samltest: parsing %q: %w", idpURL, err)
-	}
+	metadataURL, _ := url.Parse(idpEntityID)
+	ssoURL, _ := url.Parse("https://idp.identitytest.invalid/saml/sso")
 
 	p := &Provider{key: key, crt: crt, used: map[string]time.Time{}}
 	p.idp = &saml.IdentityProvider{
 		Key:                     key,
 		Certificate:             crt,
-		MetadataURL:             *base.JoinPath("/saml/metadata"),
-		SSOURL:                  *base.JoinPath("/saml/sso"),
+		MetadataURL:             *metadataURL,
+		SSOURL:                  *ssoURL,
 		ServiceProviderProvider: p,
 		SessionProvider:         p,
 		LimitRelayStateLength:   true,
