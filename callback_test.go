@@ -178,7 +178,7 @@ func TestCallbackOpenIDConnectQuery(t *testing.T) {
 
 	resp, err := app.sim.SignIn(app.browser, app.url("/auth/login?return_to=/dashboard"), identitytest.AdminUser().ID)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "/dashboard", resp.Request.URL.Path)
@@ -530,7 +530,7 @@ func TestCallbackIdPInitiated(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			app := newTestApp(t, withConfig(func(c *identity.Config) {
-				c.AllowIdPInitiated = tt.allow
+				c.AllowIDPInitiated = tt.allow
 				c.DefaultReturnTo = "/home"
 			}))
 			form := url.Values{"SAMLResponse": {app.samlResponse(identitytest.AdminUser().ID)}}
@@ -565,7 +565,7 @@ func TestCallbackClientGoneIsNotAFault(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded, "the browser went away")
 
 	require.Eventually(t, func() bool {
-		return strings.Contains(app.logs.String(), "sign-in cancelled by the client")
+		return strings.Contains(app.logs.String(), "sign-in canceled by the client")
 	}, 5*time.Second, 10*time.Millisecond)
 	logs := app.logs.String()
 	assert.NotContains(t, logs, `"level":"ERROR"`)

@@ -105,11 +105,11 @@ func (c *apiClient) post(ctx context.Context, path string, body []byte) (*callba
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
 
-	resp, err := c.http.Do(req)
+	resp, err := c.http.Do(req) //nolint:gosec // G704: the URL comes from Config.APIBaseURL, never from a request
 	if err != nil {
 		return nil, classifyTransportError(ctx, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 
 	raw, err := readLimited(resp.Body, maxResponseBytes)
 	if err != nil {
@@ -138,10 +138,10 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 }
 
 // classifyTransportError separates a timeout from an unreachable API, and keeps
-// the context's error visible when the request was cancelled.
+// the context's error visible when the request was canceled.
 func classifyTransportError(ctx context.Context, err error) error {
 	if errors.Is(ctx.Err(), context.Canceled) {
-		return fmt.Errorf("request cancelled: %w", context.Canceled)
+		return fmt.Errorf("request canceled: %w", context.Canceled)
 	}
 
 	var netErr net.Error

@@ -82,7 +82,7 @@ func encodeRecord(dst []byte, rec *sessionRecord) []byte {
 }
 
 func appendString(dst []byte, s string) []byte {
-	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	dst = binary.AppendUvarint(dst, uint64(len(s))) //nolint:gosec // G115: a length is never negative
 
 	return append(dst, s...)
 }
@@ -90,7 +90,7 @@ func appendString(dst []byte, s string) []byte {
 func appendTime(dst []byte, t time.Time) []byte {
 	dst = binary.AppendVarint(dst, t.Unix())
 
-	return binary.AppendUvarint(dst, uint64(t.Nanosecond()))
+	return binary.AppendUvarint(dst, uint64(t.Nanosecond())) //nolint:gosec // G115: nanoseconds are within [0, 1e9)
 }
 
 func appendToken(dst []byte, t Token) []byte {
@@ -178,12 +178,12 @@ func (d *recordDecoder) uvarint(what string) uint64 {
 // allocate a huge slice.
 func (d *recordDecoder) count(what string, minItemBytes int) int {
 	n := d.uvarint(what)
-	if n > uint64(len(d.data)/minItemBytes) {
+	if n > uint64(len(d.data)/minItemBytes) { //nolint:gosec // G115: a length is never negative
 		d.fail(what)
 		return 0
 	}
 
-	return int(n)
+	return int(n) //nolint:gosec // G115: n is at most len(d.data), checked above
 }
 
 func (d *recordDecoder) string() string {

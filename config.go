@@ -26,10 +26,6 @@ const (
 	// insecureCookieName replaces DefaultCookieName when Config.Insecure is
 	// set, because browsers reject __Host- cookies that lack Secure.
 	insecureCookieName = "identity"
-
-	// maxStateLifetime bounds Config.StateLifetime: a state that lives longer
-	// gives a stolen one more time to be used.
-	maxStateLifetime = time.Hour
 )
 
 // Config configures an Auth. The zero value of every optional field means its
@@ -143,13 +139,13 @@ type Config struct {
 	// Default: empty, so an expired access token means signing in again.
 	RefreshPath string `validate:"omitempty,localpath"`
 
-	// AllowIdPInitiated accepts SAML responses that arrive without a
+	// AllowIDPInitiated accepts SAML responses that arrive without a
 	// RelayState, as identity providers send them when the user starts at the
 	// provider's portal. Such a sign-in carries no state to check, so another
 	// site can make a browser sign in to an account of the attacker's
 	// choosing (login CSRF). Leave it off unless users need to start there.
 	// Accepted sign-ins go to DefaultReturnTo. Default: false.
-	AllowIdPInitiated bool
+	AllowIDPInitiated bool
 
 	// StateLifetime is how long a sign-in may take between LoginHandler and
 	// CallbackHandler. Default: 10 min; from 1 min to 1 h.

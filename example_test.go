@@ -74,7 +74,7 @@ func ExampleAuth_RequireAuth() {
 			log.Fatal(err)
 		}
 		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 
 		fmt.Println(resp.StatusCode, string(body))
 	}
@@ -134,7 +134,7 @@ func ExampleAuth_LoginHandler() {
 }
 
 func ExampleRuleFunc() {
-	sameDomain := identity.RuleFunc(func(id *identity.Identity, r *http.Request) bool {
+	sameDomain := identity.RuleFunc(func(id *identity.Identity, _ *http.Request) bool {
 		return strings.HasSuffix(id.Email, "@example.com")
 	})
 

@@ -110,7 +110,7 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 
 	data, err := a.client.completeSignIn(r.Context(), params)
 	if clientGone(r, err) {
-		a.logger.LogAttrs(r.Context(), slog.LevelInfo, "identity: sign-in cancelled by the client",
+		a.logger.LogAttrs(r.Context(), slog.LevelInfo, "identity: sign-in canceled by the client",
 			slog.String("provider", a.cfg.Provider), slog.String("remote_addr", r.RemoteAddr))
 		a.signInFailed(r, &HTTPError{Status: statusClientClosedRequest, Code: statusClientClosedRequest,
 			Message: "The browser went away before sign-in finished.", Err: err})
@@ -196,7 +196,7 @@ func (a *Auth) callbackParams(w http.ResponseWriter, r *http.Request) (map[strin
 // checkState finishes the sign-in that state belongs to, or explains why
 // there is none.
 func (a *Auth) checkState(w http.ResponseWriter, r *http.Request, state string) (pendingSignIn, *HTTPError) {
-	if state == "" && a.stateParam == "RelayState" && a.cfg.AllowIdPInitiated {
+	if state == "" && a.stateParam == "RelayState" && a.cfg.AllowIDPInitiated {
 		a.logger.LogAttrs(r.Context(), slog.LevelInfo, "identity: accepting an IdP-initiated sign-in",
 			slog.String("provider", a.cfg.Provider), slog.String("remote_addr", r.RemoteAddr))
 		return pendingSignIn{ReturnTo: a.cfg.DefaultReturnTo}, nil
@@ -385,7 +385,7 @@ func (a *Auth) serveLogout(w http.ResponseWriter, r *http.Request) {
 		a.cfg.OnSignOut(r.Context(), signedOut)
 	}
 
-	http.Redirect(w, r, returnTo, http.StatusSeeOther)
+	http.Redirect(w, r, returnTo, http.StatusSeeOther) //nolint:gosec // G710: sanitizeReturnTo lets only paths on this site through
 }
 
 // rejectMethod responds 405 with the methods the handler accepts.

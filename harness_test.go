@@ -186,7 +186,7 @@ func (app *testApp) mountDefaultRoutes(mux *http.ServeMux) {
 	mux.Handle("/orgs/{org}/", app.auth.RequireAuth(identity.InOrganizationFrom(func(r *http.Request) string {
 		return r.PathValue("org")
 	}))(app.recordIdentity()))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "home")
 	})
 }
@@ -235,7 +235,7 @@ func (app *testApp) do(method, path string, header http.Header, body io.Reader) 
 
 	resp, err := app.client.Do(req)
 	require.NoError(app.t, err, "%s %s", method, path)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(app.t, err)

@@ -31,7 +31,7 @@ type auditEvent struct {
 	err       error
 }
 
-func (l *auditLog) add(hook string, ctx context.Context, id *identity.Identity, err error) {
+func (l *auditLog) add(ctx context.Context, hook string, id *identity.Identity, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 
@@ -59,10 +59,10 @@ func newAuditedApp(t *testing.T) (*testApp, *auditLog) {
 	app := newTestApp(t, withConfig(func(c *identity.Config) {
 		c.RefreshPath = identitytest.RefreshPath
 		c.IdleTimeout = -1
-		c.OnSignIn = func(ctx context.Context, id *identity.Identity) { audit.add("sign-in", ctx, id, nil) }
-		c.OnSignInFailed = func(ctx context.Context, err error) { audit.add("sign-in failed", ctx, nil, err) }
-		c.OnRefresh = func(ctx context.Context, id *identity.Identity) { audit.add("refresh", ctx, id, nil) }
-		c.OnSignOut = func(ctx context.Context, id *identity.Identity) { audit.add("sign-out", ctx, id, nil) }
+		c.OnSignIn = func(ctx context.Context, id *identity.Identity) { audit.add(ctx, "sign-in", id, nil) }
+		c.OnSignInFailed = func(ctx context.Context, err error) { audit.add(ctx, "sign-in failed", nil, err) }
+		c.OnRefresh = func(ctx context.Context, id *identity.Identity) { audit.add(ctx, "refresh", id, nil) }
+		c.OnSignOut = func(ctx context.Context, id *identity.Identity) { audit.add(ctx, "sign-out", id, nil) }
 	}))
 
 	// Every request's context carries its path, for the hooks to report.

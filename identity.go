@@ -16,15 +16,15 @@ import (
 // in fmt, slog and JSON output, and LogValue leaves out personal data other
 // than the user ID.
 type Identity struct {
-	UserID    string
-	Email     string
-	FirstName string
-	LastName  string
-	FullName  string
+	UserID    string // Applivery's user ID, such as "507f1f77bcf86cd799439023"
+	Email     string // email address
+	FirstName string // given name
+	LastName  string // family name
+	FullName  string // full name; first and last name when Applivery sends none
 	Picture   string // URL of the profile picture
 	Role      string // the user's role in the organization signed in to (OrganizationID), such as "admin" or "user"
 
-	PlatformRoles []PlatformRole
+	PlatformRoles []PlatformRole // roles in Applivery's platform, with their actions
 
 	OrganizationID string         // ID of the organization signed in to
 	Organizations  []Organization // every organization the user belongs to
@@ -32,8 +32,8 @@ type Identity struct {
 	Language string // preferred language, such as "en"
 	SSOUser  bool   // whether the account was created through single sign-on
 
-	AccessToken  Token
-	RefreshToken Token
+	AccessToken  Token // Applivery's access token, for calls to its API on the user's behalf
+	RefreshToken Token // the token that renews AccessToken when Config.RefreshPath is set
 
 	// AuthenticatedAt is when the user signed in. Refreshing tokens does not
 	// move it.
@@ -43,17 +43,17 @@ type Identity struct {
 // PlatformRole is a role of the user in Applivery's platform, with the
 // actions it grants.
 type PlatformRole struct {
-	ID          string
-	Name        string
-	Description string
-	Actions     []string
+	ID          string   // the role's ID
+	Name        string   // the name HasPlatformRole matches, such as "owner"
+	Description string   // a description for people
+	Actions     []string // the platform actions the role grants
 }
 
 // Organization is an Applivery organization the user belongs to.
 type Organization struct {
-	ID      string
-	Name    string
-	Slug    string
+	ID      string // the organization's ID
+	Name    string // display name, such as "Enterprise Corporation"
+	Slug    string // the name in URLs, such as "enterprise-corp"
 	Picture string // URL of the organization's logo
 }
 
@@ -63,8 +63,8 @@ type Organization struct {
 // LogValue and MarshalJSON print only the expiry. Read Value explicitly when
 // calling an API with it.
 type Token struct {
-	Value     string
-	ExpiresAt time.Time
+	Value     string    // the token itself; empty when Applivery sent none
+	ExpiresAt time.Time // when the token expires, in UTC
 }
 
 // HasRole reports whether the user's role is one of roles.

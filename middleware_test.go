@@ -214,13 +214,13 @@ func TestRequireAuthPassThrough(t *testing.T) {
 
 func TestRequireAuthKeepsHijack(t *testing.T) {
 	app := newTestApp(t, withRoutes(func(app *testApp, mux *http.ServeMux) {
-		mux.Handle("/ws", app.auth.RequireAuth()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.Handle("/ws", app.auth.RequireAuth()(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			conn, rw, err := http.NewResponseController(w).Hijack()
 			if err != nil {
 				http.Error(w, err.Error(), http.StatusInternalServerError)
 				return
 			}
-			defer conn.Close()
+			defer func() { _ = conn.Close() }()
 
 			_, _ = rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
 			_ = rw.Flush()
@@ -231,7 +231,7 @@ func TestRequireAuthKeepsHijack(t *testing.T) {
 
 	conn, err := tls.Dial("tcp", app.server.Listener.Addr().String(), &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // the test server's own certificate
 	require.NoError(t, err)
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 
 	_, err = fmt.Fprintf(conn, "GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nCookie: %s=%s\r\n\r\n",
 		app.server.Listener.Addr(), cookie.Name, cookie.Value)
@@ -239,14 +239,14 @@ func TestRequireAuthKeepsHijack(t *testing.T) {
 
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 
 	assert.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
 }
 
 func TestRequireAuthKeepsFlush(t *testing.T) {
 	app := newTestApp(t, withRoutes(func(app *testApp, mux *http.ServeMux) {
-		mux.Handle("/stream", app.auth.RequireAuth()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.Handle("/stream", app.auth.RequireAuth()(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			_, _ = io.WriteString(w, "first")
 			if err := http.NewResponseController(w).Flush(); err != nil {
 				_, _ = io.WriteString(w, " flush failed: "+err.Error())
@@ -263,7 +263,7 @@ func TestRequireAuthKeepsFlush(t *testing.T) {
 func TestRequireAuthCustomErrorHandler(t *testing.T) {
 	var got []*identity.HTTPError
 	app := newTestApp(t, withConfig(func(c *identity.Config) {
-		c.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+		c.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, err error) {
 			var herr *identity.HTTPError
 			if errors.As(err, &herr) {
 				got = append(got, herr)

@@ -159,7 +159,7 @@ func TestRefreshDoesNotExtendSessionLifetime(t *testing.T) {
 
 func TestRefreshSetsCookieBeforeFirstByte(t *testing.T) {
 	app := newRefreshApp(t, withRoutes(func(app *testApp, mux *http.ServeMux) {
-		mux.Handle("/stream", app.auth.RequireAuth()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.Handle("/stream", app.auth.RequireAuth()(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			_, _ = io.WriteString(w, "streaming")
 			_ = http.NewResponseController(w).Flush()
 		})))

@@ -110,7 +110,7 @@ func TestTokenRedactsItself(t *testing.T) {
 		"%v":   fmt.Sprintf("%v", id),
 		"%+v":  fmt.Sprintf("%+v", *id),
 		"%#v":  fmt.Sprintf("%#v", *id),
-		"%s":   fmt.Sprintf("%s", id.AccessToken),
+		"%s":   fmt.Sprintf("token %s", id.AccessToken),
 		"slog": logs.String(),
 		"json": string(raw),
 	}

@@ -96,7 +96,7 @@ func ginMiddleware(middleware func(http.Handler) http.Handler) gin.HandlerFunc {
 		}
 
 		passed := false
-		middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		middleware(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 			passed = true
 			c.Request = r
 			c.Next()

@@ -40,7 +40,8 @@ func (a *Auth) sessionOptions(maxAge int) *sessions.Options {
 // A negative MaxAge also sets Expires in the past, for clients that ignore
 // Max-Age.
 func newCookie(name, value string, opts *sessions.Options) *http.Cookie {
-	cookie := &http.Cookie{
+	// Secure is off only in Insecure mode, which Config documents.
+	cookie := &http.Cookie{ //nolint:gosec // G124: opts come from sessionOptions and stateOptions
 		Name:     name,
 		Value:    value,
 		Path:     opts.Path,

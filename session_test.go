@@ -254,7 +254,7 @@ func readCookieInChildProcess() int {
 	}
 
 	var out childIdentity
-	handler := auth.RequireAuth()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	handler := auth.RequireAuth()(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		id, _ := identity.FromContext(r.Context())
 		out = childIdentity{
 			Identity: *id, AccessToken: id.AccessToken.Value, RefreshToken: id.RefreshToken.Value,
@@ -440,7 +440,7 @@ func (app *testApp) doWithoutJar(method, path string, header http.Header) (*http
 
 	resp, err := client.Do(req)
 	require.NoError(app.t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(app.t, err)

@@ -66,7 +66,7 @@ func (app *exampleApp) signIn(t *testing.T, userID string) string {
 
 	resp, err := app.simulator.SignIn(app.client, app.server.URL+"/auth/login?return_to=/dashboard", userID)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
@@ -86,7 +86,7 @@ func (app *exampleApp) open(t *testing.T, method, path string) (*http.Response, 
 
 	resp, err := app.client.Do(req)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)

@@ -19,9 +19,9 @@ type Fault struct {
 	// ContentType and Body. With Status zero the request is served normally
 	// after Delay.
 	Status      int
-	ContentType string
-	Body        []byte
-	Header      http.Header // more response headers, such as Location
+	ContentType string      // Content-Type of the replaced response
+	Body        []byte      // body of the replaced response
+	Header      http.Header // more headers of the replaced response, such as Location
 }
 
 // ErrorEnvelope returns a fault that responds with Applivery's error envelope,

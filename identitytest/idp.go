@@ -1,6 +1,7 @@
 package identitytest
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -173,7 +174,7 @@ func (s *Server) SignIn(client *http.Client, loginURL, userID string) (*http.Res
 		return nil, errors.New("identitytest: SignIn needs a client with a cookie jar, for the state cookie")
 	}
 
-	page, err := client.Get(loginURL)
+	page, err := send(client, http.MethodGet, loginURL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("identitytest: opening %s: %w", loginURL, err)
 	}
@@ -189,7 +190,7 @@ func (s *Server) SignIn(client *http.Client, loginURL, userID string) (*http.Res
 		form.Set(s.stateParam(), state)
 	}
 
-	resp, err := client.PostForm(s.SignInURL(), form)
+	resp, err := send(client, http.MethodPost, s.SignInURL(), form)
 	if err != nil {
 		return nil, fmt.Errorf("identitytest: signing in at the identity provider: %w", err)
 	}
@@ -225,5 +226,25 @@ func postBack(client *http.Client, resp *http.Response) (*http.Response, error) 
 		values.Set(html.UnescapeString(string(input[1])), html.UnescapeString(string(input[2])))
 	}
 
-	return client.PostForm(html.UnescapeString(string(action[1])), values)
+	return send(client, http.MethodPost, html.UnescapeString(string(action[1])), values)
+}
+
+// send makes a request as a browser following a link (form nil) or
+// submitting a form.
+func send(client *http.Client, method, target string, form url.Values) (*http.Response, error) {
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+
+	req, err := http.NewRequestWithContext(context.Background(), method, target, body)
+	if err != nil {
+		return nil, fmt.Errorf("identitytest: building request to %s: %w", target, err)
+	}
+
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+
+	return client.Do(req)
 }

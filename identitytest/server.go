@@ -101,10 +101,10 @@ type ticket struct {
 
 // Request is a request the simulated API received.
 type Request struct {
-	Method string
+	Method string      // the HTTP method
 	Path   string      // the escaped path, as sent
 	Header http.Header // including Authorization: tests may check it, never print it
-	Body   []byte
+	Body   []byte      // the body, up to 1 MiB
 
 	// Params is the JSON body decoded as an object of strings, or nil when
 	// it is not one.
@@ -214,7 +214,7 @@ func NewServer(opts ...Option) *Server {
 
 	s.server = httptest.NewUnstartedServer(mux)
 	if s.host != "" {
-		listener, err := net.Listen("tcp", net.JoinHostPort(s.host, "0"))
+		listener, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", net.JoinHostPort(s.host, "0"))
 		if err != nil {
 			panic(fmt.Sprintf("identitytest: listening on %s: %v", s.host, err))
 		}

@@ -55,7 +55,7 @@ func exchange(t *testing.T, s *identitytest.Server, path, apiKey string, params 
 
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 
 	var answer callbackAnswer
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&answer))
@@ -221,7 +221,7 @@ func TestServerFaultShapes(t *testing.T) {
 
 			resp, err := http.Post(s.URL+samlPath, "application/json", strings.NewReader(`{}`))
 			require.NoError(t, err)
-			defer resp.Body.Close()
+			defer func() { _ = resp.Body.Close() }()
 			body, err := io.ReadAll(resp.Body)
 			require.NoError(t, err)
 
@@ -261,7 +261,7 @@ func TestIdentityProviderPage(t *testing.T) {
 
 	resp, err := http.Get(s.SignInURL() + "?RelayState=abc%22%3E")
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 
@@ -277,7 +277,7 @@ func TestIdentityProviderPostsSAMLResponse(t *testing.T) {
 
 	resp, err := http.PostForm(s.SignInURL(), url.Values{"user": {identitytest.DocumentedUser().ID}, "RelayState": {"state-1"}})
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 
@@ -311,7 +311,7 @@ func TestIdentityProviderWithoutCallbackURL(t *testing.T) {
 
 	resp, err := http.PostForm(s.SignInURL(), url.Values{"user": {identitytest.DocumentedUser().ID}})
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, _ := io.ReadAll(resp.Body)
 
 	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)

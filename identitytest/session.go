@@ -48,7 +48,7 @@ func (u User) Identity(now time.Time) *identity.Identity {
 // Store, the session is stored there too.
 func SessionCookies(auth *identity.Auth, id *identity.Identity) ([]*http.Cookie, error) {
 	recorder := httptest.NewRecorder()
-	if err := auth.StartSession(recorder, httptest.NewRequest(http.MethodGet, "/", nil), id); err != nil {
+	if err := auth.StartSession(recorder, httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/", nil), id); err != nil {
 		return nil, fmt.Errorf("identitytest: starting a session: %w", err)
 	}
 
@@ -64,7 +64,7 @@ func NewRequest(auth *identity.Auth, id *identity.Identity, method, target strin
 		panic(err)
 	}
 
-	req := httptest.NewRequest(method, target, body)
+	req := httptest.NewRequestWithContext(context.Background(), method, target, body)
 	for _, cookie := range cookies {
 		if cookie.MaxAge >= 0 {
 			req.AddCookie(cookie)

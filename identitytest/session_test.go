@@ -71,7 +71,7 @@ func TestSessionCookiesCarryTheIdentity(t *testing.T) {
 	require.NotEmpty(t, cookies)
 
 	var got *identity.Identity
-	handler := auth.RequireAuth()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	handler := auth.RequireAuth()(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		got, _ = identity.FromContext(r.Context())
 	}))
 	req := httptest.NewRequest(http.MethodGet, "/", nil)

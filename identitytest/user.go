@@ -11,17 +11,17 @@ import (
 // User is a user the simulated identity provider can sign in, with the
 // profile the simulated API returns for them.
 type User struct {
-	ID             string
-	Email          string
-	FirstName      string
-	LastName       string
-	Picture        string
-	Role           string // such as "user" or "admin"
-	PlatformRoles  []identity.PlatformRole
-	OrganizationID string
-	Organizations  []identity.Organization
-	Language       string
-	SSOUser        bool
+	ID             string                  // the user ID the identity provider signs in
+	Email          string                  // email address
+	FirstName      string                  // given name
+	LastName       string                  // family name
+	Picture        string                  // URL of the profile picture
+	Role           string                  // role in OrganizationID, such as "user" or "admin"
+	PlatformRoles  []identity.PlatformRole // roles in Applivery's platform
+	OrganizationID string                  // the organization the user signs in to
+	Organizations  []identity.Organization // every organization the user belongs to
+	Language       string                  // preferred language, such as "en"
+	SSOUser        bool                    // whether the account was created through single sign-on
 }
 
 // DocumentedUser returns the user of the example response in Applivery's
