@@ -57,7 +57,12 @@ func New(cfg Config) (*Auth, error) {
 
 	a.store = cfg.Store
 	if a.store == nil {
-		a.cookies = &cookieStore{codecs: a.codecs, options: a.sessionOptions(0)}
+		decoder, err := newCookieDecoder(cfg.SessionKeys)
+		if err != nil {
+			return nil, err
+		}
+
+		a.cookies = &cookieStore{codecs: a.codecs, decoder: decoder, options: a.sessionOptions(0)}
 		a.store = a.cookies
 	}
 

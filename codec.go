@@ -37,6 +37,10 @@ type sessionRecord struct {
 
 	// LastSeenAt is when the session was last written.
 	LastSeenAt time.Time
+
+	// decoded holds the Identity of a decoded record, so that one
+	// allocation serves both.
+	decoded Identity
 }
 
 // encodeRecord appends the record to dst.
@@ -115,8 +119,9 @@ func decodeRecord(raw []byte) (*sessionRecord, error) {
 	}
 
 	d := recordDecoder{data: string(raw[1:])}
-	id := &Identity{}
-	rec := &sessionRecord{Identity: id}
+	rec := &sessionRecord{}
+	rec.Identity = &rec.decoded
+	id := rec.Identity
 
 	rec.Audience = d.string()
 	id.AuthenticatedAt = d.time()

@@ -47,7 +47,7 @@ func TestRecordRoundTrip(t *testing.T) {
 			got, err := decodeRecord(encodeRecord(nil, rec))
 
 			require.NoError(t, err)
-			assert.Equal(t, rec, got)
+			assert.Equal(t, recordContent(rec), recordContent(got))
 		})
 	}
 }
@@ -92,6 +92,18 @@ func FuzzDecodeRecord(f *testing.F) {
 			t.Fatalf("re-encoding an accepted record fails: %v", err)
 		}
 
-		assert.Equal(t, rec, again)
+		assert.Equal(t, recordContent(rec), recordContent(again))
 	})
+}
+
+// content is what a record holds, without the storage that decodeRecord
+// uses.
+type content struct {
+	Audience   string
+	LastSeenAt time.Time
+	Identity   Identity
+}
+
+func recordContent(rec *sessionRecord) content {
+	return content{Audience: rec.Audience, LastSeenAt: rec.LastSeenAt, Identity: *rec.Identity}
 }

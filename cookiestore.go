@@ -28,7 +28,8 @@ const partSeparator = "~"
 // cookies: the first keeps the session's name and the others add "-1", "-2"
 // and so on.
 type cookieStore struct {
-	codecs  []securecookie.Codec
+	codecs  []securecookie.Codec // write values
+	decoder *cookieDecoder       // reads them, as the codecs would
 	options *sessions.Options
 }
 
@@ -64,57 +65,84 @@ func (s *cookieStore) New(r *http.Request, name string) (*sessions.Session, erro
 	return session, nil
 }
 
-// read returns the session record in the request's cookies and the index of
-// the key pair that decoded it; 0 is the newest pair. It wraps
+// read returns a copy of the session record in the request's cookies and
+// the index of the key pair that decoded it; 0 is the newest pair. It wraps
 // http.ErrNoCookie when the request has no session cookie.
 func (s *cookieStore) read(r *http.Request, name string) ([]byte, int, error) {
-	value, err := joinParts(r, name)
-	if err != nil {
-		return nil, 0, err
-	}
+	var raw []byte
 
-	var lastErr error
-	for i, codec := range s.codecs {
-		var raw []byte
-		if lastErr = codec.Decode(name, value, &raw); lastErr == nil {
-			return raw, i, nil
-		}
-	}
+	keyIndex, err := s.decode(r, name, func(plain []byte) error {
+		raw = append(raw, plain...)
+		return nil
+	})
 
-	return nil, 0, fmt.Errorf("decoding session cookie with %d key pairs: %w", len(s.codecs), lastErr)
+	return raw, keyIndex, err
 }
 
-// joinParts returns the value of the session cookie, joined from its parts
-// when it spans several cookies.
-func joinParts(r *http.Request, name string) (string, error) {
-	first, err := r.Cookie(name)
+// readRecord returns the session record in the request's cookies, decoded,
+// and the index of the key pair that decoded it.
+func (s *cookieStore) readRecord(r *http.Request, name string) (*sessionRecord, int, error) {
+	var rec *sessionRecord
+
+	keyIndex, err := s.decode(r, name, func(plain []byte) error {
+		var err error
+		rec, err = decodeRecord(plain)
+		return err
+	})
+
+	return rec, keyIndex, err
+}
+
+// decode finds the session's cookies in r, decodes them and passes the
+// plaintext to use, which must not keep it.
+func (s *cookieStore) decode(r *http.Request, name string, use func(plain []byte) error) (int, error) {
+	var parts [maxCookieParts]string
+
+	n, err := findParts(r, name, &parts)
 	if err != nil {
-		return "", fmt.Errorf("reading session cookie: %w", err)
+		return 0, err
 	}
 
-	count, rest, split := strings.Cut(first.Value, partSeparator)
+	plain, keyIndex, scratch, err := s.decoder.decode(name, parts[:n])
+	if err != nil {
+		return 0, fmt.Errorf("decoding session cookie with %d key pairs: %w", len(s.decoder.keys), err)
+	}
+	defer s.decoder.release(scratch)
+
+	return keyIndex, use(plain)
+}
+
+// findParts stores in parts the values of the cookies the session spans, in
+// order, and returns how many there are.
+func findParts(r *http.Request, name string, parts *[maxCookieParts]string) (int, error) {
+	first, ok := cookieValue(r, name)
+	if !ok {
+		return 0, fmt.Errorf("reading session cookie: %w", http.ErrNoCookie)
+	}
+
+	count, rest, split := strings.Cut(first, partSeparator)
 	if !split {
-		return first.Value, nil
+		parts[0] = first
+		return 1, nil
 	}
 
 	n, err := strconv.Atoi(count)
 	if err != nil || n < 2 || n > maxCookieParts {
-		return "", fmt.Errorf("session cookie has an invalid part count %q", count)
+		return 0, fmt.Errorf("session cookie has an invalid part count %q", count)
 	}
 
-	var value strings.Builder
-	value.WriteString(rest)
+	parts[0] = rest
 
 	for i := 1; i < n; i++ {
-		part, err := r.Cookie(partName(name, i))
-		if err != nil {
-			return "", fmt.Errorf("session cookie part %d of %d is missing", i+1, n)
+		part, ok := cookieValue(r, partName(name, i))
+		if !ok {
+			return 0, fmt.Errorf("session cookie part %d of %d is missing", i+1, n)
 		}
 
-		value.WriteString(part.Value)
+		parts[i] = part
 	}
 
-	return value.String(), nil
+	return n, nil
 }
 
 func partName(name string, i int) string {

@@ -67,10 +67,7 @@ func (a *Auth) RequireAuth(rules ...Rule) func(http.Handler) http.Handler {
 
 			// The response depends on the user, so shared caches must not serve
 			// it to anyone else. "private" also covers caches that ignore Vary.
-			w.Header().Add("Vary", "Cookie")
-			if w.Header().Get("Cache-Control") == "" {
-				w.Header().Set("Cache-Control", "private")
-			}
+			markPrivate(w.Header())
 
 			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), id)))
 		})
@@ -83,7 +80,7 @@ func (a *Auth) RequireAuth(rules ...Rule) func(http.Handler) http.Handler {
 // maintains the session as RequireAuth does.
 func (a *Auth) OptionalAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Add("Vary", "Cookie")
+		addVaryCookie(w.Header())
 
 		if id, err := a.authenticate(w, r); err == nil {
 			r = r.WithContext(NewContext(r.Context(), id))
@@ -91,6 +88,33 @@ func (a *Auth) OptionalAuth(next http.Handler) http.Handler {
 
 		next.ServeHTTP(w, r)
 	})
+}
+
+// Header values that RequireAuth sets on every response it lets through.
+// They are shared, which is safe because each has a capacity of one: Add
+// appends to a new array, and Set replaces the slice.
+var (
+	varyCookie   = []string{"Cookie"}
+	cachePrivate = []string{"private"}
+)
+
+// markPrivate adds Vary: Cookie and, unless the header has a Cache-Control
+// already, Cache-Control: private, without allocating on the common path.
+func markPrivate(h http.Header) {
+	addVaryCookie(h)
+
+	if _, set := h["Cache-Control"]; !set {
+		h["Cache-Control"] = cachePrivate[:1:1]
+	}
+}
+
+func addVaryCookie(h http.Header) {
+	if vary, set := h["Vary"]; set {
+		h["Vary"] = append(vary, "Cookie")
+		return
+	}
+
+	h["Vary"] = varyCookie[:1:1]
 }
 
 // isPreflight reports whether r is a CORS preflight request.

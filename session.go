@@ -75,40 +75,40 @@ type loadedSession struct {
 
 // loadSession returns the request's session. Any failure, from a missing
 // cookie to a forged one, wraps ErrNotSignedIn.
-func (a *Auth) loadSession(r *http.Request) (*loadedSession, error) {
+func (a *Auth) loadSession(r *http.Request) (loadedSession, error) {
 	if a.cookies != nil {
-		raw, keyIndex, err := a.cookies.read(r, a.cfg.CookieName)
+		rec, keyIndex, err := a.cookies.readRecord(r, a.cfg.CookieName)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrNotSignedIn, err)
+			return loadedSession{}, fmt.Errorf("%w: %v", ErrNotSignedIn, err)
 		}
 
-		return decodeLoaded(raw, nil, keyIndex > 0)
+		return loadedSession{record: rec, oldKey: keyIndex > 0}, nil
 	}
 
 	session, err := a.store.New(r, a.cfg.CookieName)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotSignedIn, err)
+		return loadedSession{}, fmt.Errorf("%w: %v", ErrNotSignedIn, err)
 	}
 
 	if session == nil || session.IsNew {
-		return nil, ErrNotSignedIn
+		return loadedSession{}, ErrNotSignedIn
 	}
 
 	raw, ok := session.Values[recordKey].([]byte)
 	if !ok {
-		return nil, fmt.Errorf("%w: the stored session has no identity record", ErrNotSignedIn)
+		return loadedSession{}, fmt.Errorf("%w: the stored session has no identity record", ErrNotSignedIn)
 	}
 
 	return decodeLoaded(raw, session, false)
 }
 
-func decodeLoaded(raw []byte, session *sessions.Session, oldKey bool) (*loadedSession, error) {
+func decodeLoaded(raw []byte, session *sessions.Session, oldKey bool) (loadedSession, error) {
 	rec, err := decodeRecord(raw)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotSignedIn, err)
+		return loadedSession{}, fmt.Errorf("%w: %v", ErrNotSignedIn, err)
 	}
 
-	return &loadedSession{record: rec, session: session, oldKey: oldKey}, nil
+	return loadedSession{record: rec, session: session, oldKey: oldKey}, nil
 }
 
 // createSession writes rec as a brand-new session, so that no ID or value of
@@ -122,7 +122,7 @@ func (a *Auth) createSession(w http.ResponseWriter, r *http.Request, rec *sessio
 
 // updateSession writes the changed record of a loaded session back to the
 // same session.
-func (a *Auth) updateSession(w http.ResponseWriter, r *http.Request, loaded *loadedSession) error {
+func (a *Auth) updateSession(w http.ResponseWriter, r *http.Request, loaded loadedSession) error {
 	session := loaded.session
 	if session == nil {
 		session = sessions.NewSession(a.store, a.cfg.CookieName)
