@@ -62,7 +62,12 @@ func New(cfg Config) (*Auth, error) {
 			return nil, err
 		}
 
-		a.cookies = &cookieStore{codecs: a.codecs, decoder: decoder, options: a.sessionOptions(0)}
+		a.cookies = &cookieStore{
+			codecs:  a.codecs,
+			decoder: decoder,
+			cache:   newSessionCache(cfg.SessionCacheSize),
+			options: a.sessionOptions(0),
+		}
 		a.store = a.cookies
 	}
 

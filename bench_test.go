@@ -29,6 +29,13 @@ func BenchmarkRequireAuth(b *testing.B) {
 	benchmarkRequireAuth(b, identitytest.DocumentedUser())
 }
 
+// BenchmarkRequireAuthUncached measures RequireAuth with the session cache
+// off, as on the first request of a session: every request pays for base64,
+// the HMAC check and AES decryption.
+func BenchmarkRequireAuthUncached(b *testing.B) {
+	benchmarkRequireAuth(b, identitytest.DocumentedUser(), func(c *identity.Config) { c.SessionCacheSize = -1 })
+}
+
 // BenchmarkRequireAuthLarge measures RequireAuth for a user in 50
 // organizations, whose session spans several cookies.
 func BenchmarkRequireAuthLarge(b *testing.B) {
@@ -51,8 +58,8 @@ func BenchmarkRequireAuthSize(b *testing.B) {
 	}
 }
 
-func benchmarkRequireAuth(b *testing.B, user identitytest.User) {
-	auth, cookies := benchmarkSession(b, user)
+func benchmarkRequireAuth(b *testing.B, user identitytest.User, configure ...func(*identity.Config)) {
+	auth, cookies := benchmarkSession(b, user, configure...)
 	handler := auth.RequireAuth()(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 
 	req := httptest.NewRequest(http.MethodGet, "/dashboard", nil)
@@ -207,12 +214,12 @@ func BenchmarkGorillaGobBaseline(b *testing.B) {
 
 // benchmarkSession signs user in through StartSession and returns the Auth
 // and the session's cookies.
-func benchmarkSession(b *testing.B, user identitytest.User) (*identity.Auth, []*http.Cookie) {
+func benchmarkSession(b *testing.B, user identitytest.User, configure ...func(*identity.Config)) (*identity.Auth, []*http.Cookie) {
 	b.Helper()
 
 	simulator := identitytest.NewServer(identitytest.WithUsers(user))
 	b.Cleanup(simulator.Close)
-	auth := benchmarkAuth(b, simulator)
+	auth := benchmarkAuth(b, simulator, configure...)
 
 	cookies, err := identitytest.SessionCookies(auth, user.Identity(time.Now()))
 	if err != nil {
@@ -222,12 +229,15 @@ func benchmarkSession(b *testing.B, user identitytest.User) (*identity.Auth, []*
 	return auth, cookies
 }
 
-func benchmarkAuth(b *testing.B, simulator *identitytest.Server) *identity.Auth {
+func benchmarkAuth(b *testing.B, simulator *identitytest.Server, configure ...func(*identity.Config)) *identity.Auth {
 	b.Helper()
 
 	cfg := simulator.Config()
 	cfg.SessionKeys = [][]byte{hashKeyA, blockKeyA}
 	cfg.Logger = slog.New(slog.DiscardHandler)
+	for _, fn := range configure {
+		fn(&cfg)
+	}
 
 	auth, err := identity.New(cfg)
 	if err != nil {

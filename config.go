@@ -22,6 +22,7 @@ const (
 	DefaultStateLifetime        = 10 * time.Minute
 	DefaultMaxCallbackBodyBytes = 256 << 10
 	DefaultHTTPTimeout          = 10 * time.Second
+	DefaultSessionCacheSize     = 1024
 
 	// insecureCookieName replaces DefaultCookieName when Config.Insecure is
 	// set, because browsers reject __Host- cookies that lack Secure.
@@ -156,6 +157,13 @@ type Config struct {
 	// reach tens of kilobytes. Default: 256 KiB.
 	MaxCallbackBodyBytes int64 `validate:"gte=0"`
 
+	// SessionCacheSize is how many decoded session cookies the default
+	// cookie store keeps in memory, so that a session's requests after its
+	// first skip decoding, decryption and the HMAC check; every request
+	// still checks lifetimes and expiry. A cached session takes about twice
+	// its cookie's size. A negative value turns the cache off. Default: 1024.
+	SessionCacheSize int
+
 	// ErrorHandler writes the response to a failed request: err is always an
 	// *HTTPError with the status, a message safe to show and the cause.
 	// Default: an HTML page for browser navigations and Applivery's JSON
@@ -199,6 +207,7 @@ func (cfg Config) withDefaults() Config {
 	setDefault(&cfg.IdleTimeout, DefaultIdleTimeout)
 	setDefault(&cfg.StateLifetime, DefaultStateLifetime)
 	setDefault(&cfg.MaxCallbackBodyBytes, DefaultMaxCallbackBodyBytes)
+	setDefault(&cfg.SessionCacheSize, DefaultSessionCacheSize)
 
 	if cfg.Insecure {
 		setDefault(&cfg.CookieName, insecureCookieName)

@@ -196,6 +196,13 @@ func isTimestamp(b []byte) bool {
 // Cookie headers, parsed as r.Cookie parses it, without building the other
 // cookies.
 func cookieValue(r *http.Request, name string) (string, bool) {
+	return findCookie(r, name, true)
+}
+
+// findCookie is cookieValue, with the check of the value's bytes optional:
+// unchecked, it returns the first cookie called name even when r.Cookie
+// would skip it for a byte no cookie value may hold.
+func findCookie(r *http.Request, name string, checkValue bool) (string, bool) {
 	for _, line := range r.Header["Cookie"] {
 		line = textproto.TrimString(line)
 
@@ -212,7 +219,7 @@ func cookieValue(r *http.Request, name string) (string, bool) {
 				value = value[1 : len(value)-1]
 			}
 
-			if validCookieValue(value) {
+			if !checkValue || validCookieValue(value) {
 				return value, true
 			}
 		}
@@ -225,10 +232,20 @@ func cookieValue(r *http.Request, name string) (string, bool) {
 // value.
 func validCookieValue(value string) bool {
 	for i := 0; i < len(value); i++ {
-		if c := value[i]; c < 0x20 || c >= 0x7f || c == '"' || c == ';' || c == '\\' {
+		if !cookieValueBytes[value[i]] {
 			return false
 		}
 	}
 
 	return true
 }
+
+// cookieValueBytes marks the bytes net/http accepts in a cookie value:
+// printable ASCII but for '"', ';' and '\\'.
+var cookieValueBytes = func() (valid [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		valid[c] = c != '"' && c != ';' && c != '\\'
+	}
+
+	return valid
+}()

@@ -30,6 +30,7 @@ const partSeparator = "~"
 type cookieStore struct {
 	codecs  []securecookie.Codec // write values
 	decoder *cookieDecoder       // reads them, as the codecs would
+	cache   *sessionCache        // decoded records, or nil
 	options *sessions.Options
 }
 
@@ -80,25 +81,62 @@ func (s *cookieStore) read(r *http.Request, name string) ([]byte, int, error) {
 }
 
 // readRecord returns the session record in the request's cookies, decoded,
-// and the index of the key pair that decoded it.
+// and the index of the key pair that decoded it. The record may be shared
+// with other requests: it must not change.
 func (s *cookieStore) readRecord(r *http.Request, name string) (*sessionRecord, int, error) {
+	// A cached value decoded once, so its bytes are valid, and checking
+	// them, which costs as much as the rest of a cached read, can wait for
+	// a miss.
+	if s.cache != nil {
+		if unchecked, ok := findCookie(r, name, false); ok {
+			if entry, hit := s.cache.get(unchecked); hit {
+				return entry.record, entry.keyIndex, nil
+			}
+		}
+	}
+
+	single, found := cookieValue(r, name)
+	if !found {
+		return nil, 0, fmt.Errorf("reading session cookie: %w", http.ErrNoCookie)
+	}
+
+	cacheable := !strings.Contains(single, partSeparator)
+
 	var rec *sessionRecord
 
-	keyIndex, err := s.decode(r, name, func(plain []byte) error {
+	keyIndex, err := s.decodeFrom(r, name, single, func(plain []byte) error {
 		var err error
 		rec, err = decodeRecord(plain)
 		return err
 	})
+	if err != nil {
+		return nil, 0, err
+	}
 
-	return rec, keyIndex, err
+	if cacheable {
+		s.cache.put(single, cachedSession{record: rec, keyIndex: keyIndex})
+	}
+
+	return rec, keyIndex, nil
 }
 
 // decode finds the session's cookies in r, decodes them and passes the
 // plaintext to use, which must not keep it.
 func (s *cookieStore) decode(r *http.Request, name string, use func(plain []byte) error) (int, error) {
+	first, found := cookieValue(r, name)
+	if !found {
+		return 0, fmt.Errorf("reading session cookie: %w", http.ErrNoCookie)
+	}
+
+	return s.decodeFrom(r, name, first, use)
+}
+
+// decodeFrom is decode for the value of the session's first cookie, found
+// already.
+func (s *cookieStore) decodeFrom(r *http.Request, name, first string, use func(plain []byte) error) (int, error) {
 	var parts [maxCookieParts]string
 
-	n, err := findParts(r, name, &parts)
+	n, err := findParts(r, name, first, &parts)
 	if err != nil {
 		return 0, err
 	}
@@ -113,13 +151,8 @@ func (s *cookieStore) decode(r *http.Request, name string, use func(plain []byte
 }
 
 // findParts stores in parts the values of the cookies the session spans, in
-// order, and returns how many there are.
-func findParts(r *http.Request, name string, parts *[maxCookieParts]string) (int, error) {
-	first, ok := cookieValue(r, name)
-	if !ok {
-		return 0, fmt.Errorf("reading session cookie: %w", http.ErrNoCookie)
-	}
-
+// order, given the value of the first, and returns how many there are.
+func findParts(r *http.Request, name, first string, parts *[maxCookieParts]string) (int, error) {
 	count, rest, split := strings.Cut(first, partSeparator)
 	if !split {
 		parts[0] = first

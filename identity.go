@@ -15,6 +15,10 @@ import (
 // An Identity prints and logs without its token values: Token redacts itself
 // in fmt, slog and JSON output, and LogValue leaves out personal data other
 // than the user ID.
+//
+// Each request gets its own Identity, but requests of one session share its
+// slices (PlatformRoles, Organizations and the roles' Actions): read them,
+// and copy them before a change.
 type Identity struct {
 	UserID    string // Applivery's user ID, such as "507f1f77bcf86cd799439023"
 	Email     string // email address

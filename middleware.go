@@ -131,6 +131,8 @@ func (a *Auth) authenticate(w http.ResponseWriter, r *http.Request) (*Identity, 
 		return nil, err
 	}
 
+	// The record may be cached and shared with other requests, so a change
+	// goes to a copy.
 	rec := loaded.record
 	now := a.cfg.Now()
 
@@ -143,20 +145,21 @@ func (a *Auth) authenticate(w http.ResponseWriter, r *http.Request) (*Identity, 
 	}
 
 	changed := loaded.oldKey
+	identity := rec.Identity
 
-	if rec.Identity.AccessToken.Expired(now, a.cfg.ClockSkew) {
+	if identity.AccessToken.Expired(now, a.cfg.ClockSkew) {
 		if a.cfg.RefreshPath == "" {
 			return nil, fmt.Errorf("%w: the access token expires at %s",
-				ErrSessionExpired, rec.Identity.AccessToken.ExpiresAt.Format(time.RFC3339))
+				ErrSessionExpired, identity.AccessToken.ExpiresAt.Format(time.RFC3339))
 		}
 
-		refreshed, err := a.refresh(r.Context(), rec.Identity)
+		refreshed, err := a.refresh(r.Context(), identity)
 		if err != nil {
-			a.logRefreshFailure(r, rec.Identity, err)
+			a.logRefreshFailure(r, identity, err)
 			return nil, fmt.Errorf("%w: %w", ErrSessionExpired, err)
 		}
 
-		rec.Identity = refreshed
+		identity = refreshed
 		changed = true
 
 		a.logger.LogAttrs(r.Context(), slog.LevelInfo, "identity: tokens refreshed",
@@ -173,15 +176,23 @@ func (a *Auth) authenticate(w http.ResponseWriter, r *http.Request) (*Identity, 
 	}
 
 	if changed {
-		rec.LastSeenAt = now
+		updated := *rec
+		updated.Identity = identity
+		updated.LastSeenAt = now
+		loaded.record = &updated
+
 		if err := a.updateSession(w, r, loaded); err != nil {
 			a.logger.LogAttrs(r.Context(), slog.LevelError, "identity: session not saved",
-				slog.String("user_id", rec.Identity.UserID), slog.String("organization", rec.Identity.OrganizationID),
+				slog.String("user_id", identity.UserID), slog.String("organization", identity.OrganizationID),
 				slog.String("remote_addr", r.RemoteAddr), slog.String("error", err.Error()))
 		}
 	}
 
-	return rec.Identity, nil
+	// Each request gets its own Identity, so that a handler that changes it
+	// changes no other request's.
+	own := *identity
+
+	return &own, nil
 }
 
 // checkLifetimes rejects a session past Config.SessionLifetime or idle for

@@ -436,3 +436,42 @@ func TestRequireAuthRejectsSessionOfAnotherOrganization(t *testing.T) {
 
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "same keys and cookie name, another organization")
 }
+
+// Requests of one session share a cached record; a handler that changes
+// its Identity must not change what the next request sees.
+func TestRequireAuthIdentityIsPerRequest(t *testing.T) {
+	app := newTestApp(t, withRoutes(func(app *testApp, mux *http.ServeMux) {
+		mux.Handle("/tamper", app.auth.RequireAuth()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id, _ := identity.FromContext(r.Context())
+			_, _ = io.WriteString(w, id.Role)
+			id.Role = "admin"
+			id.UserID = "someone-else"
+		})))
+	}))
+	app.signIn(identitytest.DocumentedUser().ID)
+
+	for i := range 3 {
+		resp, body := app.get("/tamper")
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		assert.Equal(t, "user", body, "request %d sees the session's own role", i+1)
+	}
+
+	resp, _ := app.get("/admin")
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "the change never reached the session")
+}
+
+func TestRequireAuthWithoutSessionCache(t *testing.T) {
+	app := newTestApp(t, withConfig(func(c *identity.Config) {
+		c.SessionCacheSize = -1
+		c.IdleTimeout = -1
+	}))
+	app.signIn(identitytest.AdminUser().ID)
+
+	for range 2 {
+		resp, _ := app.get("/admin")
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+	}
+	app.clock.Advance(identitytest.DefaultAccessTTL)
+	resp, _ := app.get("/admin")
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "expiry is checked on every request")
+}

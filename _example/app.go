@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"html/template"
 	"net/http"
 
@@ -16,6 +17,8 @@ func newApp(auth *identity.Auth) http.Handler {
 	mux.Handle("/auth/logout", auth.LogoutHandler())
 
 	mux.Handle("GET /{$}", auth.OptionalAuth(render("home")))
+	mux.HandleFunc("GET /api/health", health)
+	mux.Handle("GET /api/me", auth.RequireAuth()(http.HandlerFunc(me)))
 	mux.Handle("GET /dashboard", auth.RequireAuth()(render("dashboard")))
 	mux.Handle("GET /admin", auth.RequireAuth(identity.HasRole("admin"))(render("admin")))
 	mux.Handle("GET /orgs/{org}/", auth.RequireAuth(identity.InOrganizationFrom(func(r *http.Request) string {
@@ -23,6 +26,23 @@ func newApp(auth *identity.Auth) http.Handler {
 	}))(render("organization")))
 
 	return mux
+}
+
+// health reports that the app is up; anyone may ask.
+func health(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, map[string]string{"status": "ok"})
+}
+
+// me returns the signed-in user's ID and role, for API clients.
+func me(w http.ResponseWriter, r *http.Request) {
+	id, _ := identity.FromContext(r.Context())
+
+	writeJSON(w, map[string]string{"userId": id.UserID, "role": id.Role})
+}
+
+func writeJSON(w http.ResponseWriter, v map[string]string) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
 }
 
 // page is the data of every template.

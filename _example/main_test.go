@@ -224,3 +224,26 @@ func TestRunServesOffline(t *testing.T) {
 		t.Fatal("run did not stop within 10 s")
 	}
 }
+
+func TestExampleAPI(t *testing.T) {
+	app := newExampleApp(t)
+
+	resp, body := app.open(t, http.MethodGet, "/api/health")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.JSONEq(t, `{"status":"ok"}`, body)
+
+	req, err := http.NewRequest(http.MethodGet, app.server.URL+"/api/me", nil)
+	require.NoError(t, err)
+	unauthenticated, err := app.client.Do(req)
+	require.NoError(t, err)
+	_ = unauthenticated.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, unauthenticated.StatusCode, "an API client gets 401, not a redirect")
+
+	app.signIn(t, identitytest.AdminUser().ID)
+	signedIn, err := app.client.Do(req)
+	require.NoError(t, err)
+	defer func() { _ = signedIn.Body.Close() }()
+	raw, err := io.ReadAll(signedIn.Body)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"userId":"`+identitytest.AdminUser().ID+`","role":"admin"}`, string(raw))
+}
