@@ -13,13 +13,14 @@ import (
 	"hash"
 	"net/http"
 	"net/textproto"
-	"strconv"
 	"strings"
 	"sync"
 )
 
 // cookieDecoder reads cookie values in gorilla/securecookie's format, as
-// securecookie.DecodeMulti does with the codecs of newCodecs, but with
+// securecookie.DecodeMulti does with the codecs of newCodecs, except that it
+// rejects base64 that is not canonical, which securecookie never writes; and
+// with
 // pooled buffers and HMAC states: RequireAuth decodes sessions on the hot
 // path, and only the AES-CTR stream is allocated per value. securecookie
 // writes every value, so the format never changes; a differential test and
@@ -48,6 +49,12 @@ type decodeScratch struct {
 	macs   []hash.Hash // one HMAC per key pair, made on first use
 	sum    [sha256.Size]byte
 }
+
+// strictBase64 is securecookie's encoding, read strictly: securecookie
+// writes only canonical base64, and its lenient reading would accept up to
+// 16 spellings of one value, which would each sign in and each take a
+// place in the session cache.
+var strictBase64 = base64.URLEncoding.Strict()
 
 // errCookieInvalid is the cause of every value that does not decode. The
 // reason stays out of it on purpose: a forged cookie deserves no diagnosis.
@@ -83,9 +90,9 @@ func (d *cookieDecoder) decode(name string, parts []string) ([]byte, int, *decod
 	for _, part := range parts {
 		s.raw = append(s.raw, part...)
 	}
-	s.outer = grow(s.outer, base64.URLEncoding.DecodedLen(len(s.raw)))
+	s.outer = grow(s.outer, strictBase64.DecodedLen(len(s.raw)))
 
-	n, err := base64.URLEncoding.Decode(s.outer, s.raw)
+	n, err := strictBase64.Decode(s.outer, s.raw)
 	if err != nil {
 		d.release(s)
 		return nil, 0, nil, errCookieInvalid
@@ -159,9 +166,9 @@ func (d *cookieDecoder) verifyMAC(s *decodeScratch, i int, name string, signed, 
 // decrypt decodes encoded, iv‖ciphertext in base64url, and deciphers it in
 // place with AES-CTR under key i, as securecookie does.
 func (d *cookieDecoder) decrypt(s *decodeScratch, i int, encoded []byte) ([]byte, bool) {
-	s.inner = grow(s.inner, base64.URLEncoding.DecodedLen(len(encoded)))
+	s.inner = grow(s.inner, strictBase64.DecodedLen(len(encoded)))
 
-	n, err := base64.URLEncoding.Decode(s.inner, encoded)
+	n, err := strictBase64.Decode(s.inner, encoded)
 	if err != nil || n <= aes.BlockSize {
 		return nil, false
 	}
@@ -181,17 +188,36 @@ func grow(buf []byte, n int) []byte {
 }
 
 // isTimestamp reports whether b is what securecookie's timestamp check,
-// strconv.ParseInt(b, 10, 64), accepts.
+// strconv.ParseInt(b, 10, 64), accepts: an optional sign, then decimal
+// digits, with any number of leading zeros, within int64.
 func isTimestamp(b []byte) bool {
-	if len(b) > 32 {
+	limit := "9223372036854775807"
+	if len(b) > 0 && (b[0] == '+' || b[0] == '-') {
+		if b[0] == '-' {
+			limit = "9223372036854775808"
+		}
+
+		b = b[1:]
+	}
+
+	if len(b) == 0 {
 		return false
 	}
 
-	var digits [32]byte
-	_, err := strconv.ParseInt(string(digits[:copy(digits[:], b)]), 10, 64)
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
 
-	return err == nil
+	digits := bytes.TrimLeft(b, "0")
+
+	return len(digits) < len(limit) || (len(digits) == len(limit) && string(digits) <= limit)
 }
+
+// maxCookiesFastPath is the number of cookies in a request beyond which
+// findCookie leaves the parsing to net/http, whose default limit is 3000.
+const maxCookiesFastPath = 1000
 
 // cookieValue returns the value of the first cookie called name in r's
 // Cookie headers, parsed as r.Cookie parses it, without building the other
@@ -204,6 +230,23 @@ func cookieValue(r *http.Request, name string) (string, bool) {
 // unchecked, it returns the first cookie called name even when r.Cookie
 // would skip it for a byte no cookie value may hold.
 func findCookie(r *http.Request, name string, checkValue bool) (string, bool) {
+	// net/http ignores every cookie of a request with too many (3000 unless
+	// GODEBUG httpcookiemaxnum says otherwise); r.Cookie applies that rule
+	// for such rare requests.
+	count := 0
+	for _, line := range r.Header["Cookie"] {
+		count += strings.Count(line, ";") + 1
+	}
+
+	if count > maxCookiesFastPath {
+		cookie, err := r.Cookie(name)
+		if err != nil {
+			return "", false
+		}
+
+		return cookie.Value, true
+	}
+
 	for _, line := range r.Header["Cookie"] {
 		line = textproto.TrimString(line)
 

@@ -100,7 +100,9 @@ func (s *cookieStore) readRecord(r *http.Request, name string) (*sessionRecord, 
 		return nil, 0, fmt.Errorf("reading session cookie: %w", http.ErrNoCookie)
 	}
 
-	cacheable := !strings.Contains(single, partSeparator)
+	// A value larger than a browser keeps in one cookie can only be a
+	// session joined by hand; it decodes, but it is not worth its memory.
+	cacheable := !strings.Contains(single, partSeparator) && len(single) <= maxCookieBytes
 
 	var rec *sessionRecord
 

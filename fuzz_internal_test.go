@@ -69,6 +69,7 @@ func FuzzSessionCookie(f *testing.F) {
 	valid := fuzzCookie
 
 	f.Add(valid)
+	f.Add(paddingVariant(valid + "="))
 	f.Add(valid[:len(valid)/2])
 	f.Add("2~" + valid)
 	f.Add("8~")

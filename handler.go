@@ -366,7 +366,7 @@ func (a *Auth) serveLogout(w http.ResponseWriter, r *http.Request) {
 
 	var signedOut *Identity
 	if loaded, err := a.loadSession(r); err == nil && loaded.record.Audience == a.audience {
-		signedOut = loaded.record.Identity
+		signedOut = loaded.record.Identity.clone()
 	}
 
 	if err := a.deleteSession(w, r); err != nil {

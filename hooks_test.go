@@ -156,3 +156,28 @@ func TestHooksSignInFailed(t *testing.T) {
 		})
 	}
 }
+
+// A sign-out hook that changes the identity it gets must not change what a
+// copy of the signed-out cookie carries.
+func TestHooksSignOutGetsACopy(t *testing.T) {
+	app := newTestApp(t, withConfig(func(c *identity.Config) {
+		c.OnSignOut = func(_ context.Context, id *identity.Identity) {
+			if id != nil {
+				id.Role = "admin"
+				id.Organizations[0].Slug = "changed"
+			}
+		}
+	}))
+	app.signIn(identitytest.DocumentedUser().ID)
+	copied := http.Header{"Cookie": {sessionCookieID + "=" + app.cookie(sessionCookieID).Value}}
+	before, _ := app.doWithoutJar(http.MethodGet, "/admin", copied.Clone())
+	require.Equal(t, http.StatusForbidden, before.StatusCode)
+
+	resp, _ := app.do(http.MethodPost, "/auth/logout", nil, nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+
+	after, _ := app.doWithoutJar(http.MethodGet, "/admin", copied.Clone())
+	assert.Equal(t, http.StatusForbidden, after.StatusCode, "the copy still carries role user")
+	orgs, _ := app.doWithoutJar(http.MethodGet, "/orgs/enterprise-corp/", copied.Clone())
+	assert.Equal(t, http.StatusOK, orgs.StatusCode, "and its organizations")
+}

@@ -16,9 +16,8 @@ import (
 // in fmt, slog and JSON output, and LogValue leaves out personal data other
 // than the user ID.
 //
-// Each request gets its own Identity, but requests of one session share its
-// slices (PlatformRoles, Organizations and the roles' Actions): read them,
-// and copy them before a change.
+// Each request, and each hook call, gets its own Identity, slices included,
+// so a handler may change it without touching any other request.
 type Identity struct {
 	UserID    string // Applivery's user ID, such as "507f1f77bcf86cd799439023"
 	Email     string // email address
@@ -69,6 +68,73 @@ type Organization struct {
 type Token struct {
 	Value     string    // the token itself; empty when Applivery sent none
 	ExpiresAt time.Time // when the token expires, in UTC
+}
+
+// clone returns a copy of id that shares no slice with it. A typical
+// identity, with few organizations, roles and actions, takes one
+// allocation, because RequireAuth clones one on every request.
+func (id *Identity) clone() *Identity {
+	actions := 0
+	for _, role := range id.PlatformRoles {
+		actions += len(role.Actions)
+	}
+
+	var box smallIdentity
+	if len(id.Organizations) > len(box.orgs) || len(id.PlatformRoles) > len(box.roles) || actions > len(box.actions) {
+		return id.cloneLarge()
+	}
+
+	boxed := &smallIdentity{identity: *id}
+	copied := &boxed.identity
+
+	// Each slice is capped at its length, so that an append by a handler
+	// moves it out of the box instead of overwriting its neighbor.
+	if id.Organizations != nil {
+		n := len(id.Organizations)
+		copied.Organizations = boxed.orgs[:n:n]
+		copy(copied.Organizations, id.Organizations)
+	}
+
+	if id.PlatformRoles != nil {
+		n := len(id.PlatformRoles)
+		copied.PlatformRoles = boxed.roles[:n:n]
+		copy(copied.PlatformRoles, id.PlatformRoles)
+	}
+
+	next := 0
+	for i, role := range id.PlatformRoles {
+		if role.Actions == nil {
+			continue
+		}
+
+		n := len(role.Actions)
+		copied.PlatformRoles[i].Actions = boxed.actions[next : next+n : next+n]
+		copy(copied.PlatformRoles[i].Actions, role.Actions)
+		next += n
+	}
+
+	return copied
+}
+
+// smallIdentity holds an Identity and the arrays of its slices in one
+// allocation.
+type smallIdentity struct {
+	identity Identity
+	orgs     [2]Organization
+	roles    [1]PlatformRole
+	actions  [4]string
+}
+
+func (id *Identity) cloneLarge() *Identity {
+	copied := *id
+	copied.Organizations = slices.Clone(id.Organizations)
+	copied.PlatformRoles = slices.Clone(id.PlatformRoles)
+
+	for i := range copied.PlatformRoles {
+		copied.PlatformRoles[i].Actions = slices.Clone(copied.PlatformRoles[i].Actions)
+	}
+
+	return &copied
 }
 
 // HasRole reports whether the user's role is one of roles.

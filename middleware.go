@@ -188,11 +188,8 @@ func (a *Auth) authenticate(w http.ResponseWriter, r *http.Request) (*Identity, 
 		}
 	}
 
-	// Each request gets its own Identity, so that a handler that changes it
-	// changes no other request's.
-	own := *identity
-
-	return &own, nil
+	// The identity may be cached and shared, so each request gets its own.
+	return identity.clone(), nil
 }
 
 // checkLifetimes rejects a session past Config.SessionLifetime or idle for

@@ -446,6 +446,16 @@ func TestRequireAuthIdentityIsPerRequest(t *testing.T) {
 			_, _ = io.WriteString(w, id.Role)
 			id.Role = "admin"
 			id.UserID = "someone-else"
+
+			// An in-place filter reuses the slice's array.
+			kept := id.Organizations[:0]
+			for _, org := range id.Organizations {
+				if org.Slug != "enterprise-corp" {
+					kept = append(kept, org)
+				}
+			}
+			id.Organizations = kept
+			id.PlatformRoles[0].Name = "owner"
 		})))
 	}))
 	app.signIn(identitytest.DocumentedUser().ID)
@@ -458,6 +468,10 @@ func TestRequireAuthIdentityIsPerRequest(t *testing.T) {
 
 	resp, _ := app.get("/admin")
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "the change never reached the session")
+	resp, _ = app.get("/orgs/enterprise-corp/")
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "the filtered organization is still the user's")
+	require.NotNil(t, app.seen.Load())
+	assert.Equal(t, "string", app.seen.Load().PlatformRoles[0].Name, "the platform role is unchanged")
 }
 
 func TestRequireAuthWithoutSessionCache(t *testing.T) {

@@ -66,9 +66,8 @@ func (a *Auth) refresh(ctx context.Context, id *Identity) (*Identity, error) {
 		return nil, call.err
 	}
 
-	refreshed := *call.identity
-
-	return &refreshed, nil
+	// Every waiter gets its own copy of the shared result.
+	return call.identity.clone(), nil
 }
 
 // join returns the call for refreshToken, and whether the caller must make

@@ -30,7 +30,7 @@ func newApp(auth *identity.Auth) http.Handler {
 
 // health reports that the app is up; anyone may ask.
 func health(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, map[string]string{"status": "ok"})
+	writeJSON(w, map[string]string{"status": "ok", "service": "identity example"})
 }
 
 // me returns the signed-in user's ID and role, for API clients.

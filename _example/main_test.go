@@ -230,7 +230,7 @@ func TestExampleAPI(t *testing.T) {
 
 	resp, body := app.open(t, http.MethodGet, "/api/health")
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.JSONEq(t, `{"status":"ok"}`, body)
+	assert.JSONEq(t, `{"status":"ok","service":"identity example"}`, body)
 
 	req, err := http.NewRequest(http.MethodGet, app.server.URL+"/api/me", nil)
 	require.NoError(t, err)
