@@ -18,13 +18,13 @@ import (
 )
 
 // cookieDecoder reads cookie values in gorilla/securecookie's format, as
-// securecookie.DecodeMulti does with the codecs of newCodecs, except that it
-// rejects base64 that is not canonical, which securecookie never writes; and
-// with
-// pooled buffers and HMAC states: RequireAuth decodes sessions on the hot
-// path, and only the AES-CTR stream is allocated per value. securecookie
-// writes every value, so the format never changes; a differential test and
-// a fuzz target hold the two decoders to the same results.
+// securecookie.DecodeMulti does with the codecs of newCodecs. It differs in
+// one way: it rejects base64 that is not canonical, which securecookie never
+// writes. RequireAuth decodes sessions on the hot path, so the decoder reuses
+// pooled buffers and HMAC states, and only the AES-CTR stream is allocated
+// per value. securecookie writes every value, so the format never changes; a
+// differential test and a fuzz target hold the two decoders to the same
+// results.
 //
 // The format is base64url("date|base64url(iv‖ciphertext)|mac"), where mac is
 // HMAC-SHA256 of "name|date|base64url(iv‖ciphertext)" and the ciphertext is
@@ -230,9 +230,9 @@ func cookieValue(r *http.Request, name string) (string, bool) {
 // unchecked, it returns the first cookie called name even when r.Cookie
 // would skip it for a byte no cookie value may hold.
 func findCookie(r *http.Request, name string, checkValue bool) (string, bool) {
-	// net/http ignores every cookie of a request with too many (3000 unless
-	// GODEBUG httpcookiemaxnum says otherwise); r.Cookie applies that rule
-	// for such rare requests.
+	// net/http ignores every cookie of a request with too many: 3000, unless
+	// GODEBUG httpcookiemaxnum sets another limit. r.Cookie applies that
+	// rule to such rare requests.
 	count := 0
 	for _, line := range r.Header["Cookie"] {
 		count += strings.Count(line, ";") + 1

@@ -24,10 +24,10 @@ import (
 // is set. A tampered, truncated or undecodable cookie counts as no session,
 // never as a server error.
 //
-// When it changes the session (refreshed tokens, a session written with an
-// older key pair, or the time of the last request for IdleTimeout),
-// RequireAuth writes the cookie before it calls next, so that the response
-// carries it whatever next writes. It does not wrap the ResponseWriter, so
+// RequireAuth changes the session when it refreshes tokens, when an older
+// key pair wrote the session, or to record the time of the last request for
+// IdleTimeout. It then writes the cookie before it calls next, so that the
+// response carries it whatever next writes. It does not wrap the ResponseWriter, so
 // Flush and Hijack keep working. A request that changes nothing gets no
 // Set-Cookie.
 //
