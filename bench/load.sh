@@ -7,13 +7,13 @@
 # exits 1 when the median ratio is below MIN_RATIO or the protected route's
 # median p99 latency exceeds P99_BUDGET_MS.
 #
-# Settings (environment): DURATION (default 5s), ROUNDS (3),
+# Settings (environment): DURATION (default 5s), ROUNDS (5),
 # CONNECTIONS (16), THREADS (1), MIN_RATIO (0.85), P99_BUDGET_MS (25).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 duration=${DURATION:-5s}
-rounds=${ROUNDS:-3}
+rounds=${ROUNDS:-5}
 connections=${CONNECTIONS:-16}
 threads=${THREADS:-1}
 min_ratio=${MIN_RATIO:-0.85}
