@@ -86,8 +86,8 @@ type Config struct {
 	// from another site does not carry: the identity provider must then be on
 	// the same site as the app. Use it only for local development, because
 	// over plain http anyone on the network can read and replay the session.
-	// Chromium and Firefox accept Secure cookies from http://localhost
-	// without it; Safari does not.
+	// Chromium accepts Secure cookies from http://localhost without it
+	// (checked with Chromium 156); Safari does not.
 	Insecure bool
 
 	// LoginPath is the path that RequireAuth sends browsers to when they are

@@ -242,7 +242,7 @@ func (s *Server) Close() {
 // Config returns a Config for this server: APIBaseURL, APIKey, Organization,
 // Provider and SignInURL set. Add SessionKeys. Go's cookie jar sends Secure
 // cookies to http://127.0.0.1 and http://localhost, so tests need no
-// Insecure; browsers other than Chromium and Firefox may.
+// Insecure; some browsers, such as Safari, need it.
 func (s *Server) Config() identity.Config {
 	return identity.Config{
 		APIBaseURL:   s.URL,
