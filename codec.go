@@ -10,7 +10,7 @@ import (
 // The session record is a compact binary form of an Identity, and the
 // session stores it as a []byte. Gob refuses interface values of
 // unregistered types such as time.Time, so a store that used gob on our
-// types would fail in a process that never registered them; a []byte needs
+// types would fail in a process that never registered them. A []byte needs
 // no registration.
 //
 // Layout, version 1: the version byte, then the fields of sessionRecord in

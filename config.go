@@ -159,7 +159,7 @@ type Config struct {
 
 	// SessionCacheSize is how many decoded session cookies the default
 	// cookie store keeps in memory, so that a session's requests after its
-	// first skip decoding, decryption and the HMAC check; every request
+	// first skip decoding, decryption and the HMAC check. Every request
 	// still checks lifetimes and expiry. A cached session takes about twice
 	// its cookie's size. A negative value turns the cache off. Default: 1024.
 	SessionCacheSize int
@@ -178,7 +178,7 @@ type Config struct {
 	OnSignIn func(ctx context.Context, id *Identity)
 
 	// OnSignInFailed, when set, is called when CallbackHandler fails, with
-	// the *HTTPError the user gets; errors.Is tells its cause.
+	// the *HTTPError the user gets. errors.Is and errors.As find its cause.
 	OnSignInFailed func(ctx context.Context, err error)
 
 	// OnRefresh, when set, is called after RequireAuth or OptionalAuth

@@ -101,7 +101,7 @@ func (s *cookieStore) readRecord(r *http.Request, name string) (*sessionRecord, 
 	}
 
 	// A value larger than a browser keeps in one cookie can only be a
-	// session joined by hand; it decodes, but it is not worth its memory.
+	// session joined by hand. It decodes, but it is not worth its memory.
 	cacheable := !strings.Contains(single, partSeparator) && len(single) <= maxCookieBytes
 
 	var rec *sessionRecord

@@ -151,7 +151,7 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 // only for Config.OnSignInFailed and logs.
 const statusClientClosedRequest = 499
 
-// failSignIn responds to a failed callback and tells Config.OnSignInFailed.
+// failSignIn responds to a failed callback and calls Config.OnSignInFailed.
 func (a *Auth) failSignIn(w http.ResponseWriter, r *http.Request, event string, herr *HTTPError) {
 	a.fail(w, r, event, herr)
 	a.signInFailed(r, herr)

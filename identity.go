@@ -142,6 +142,11 @@ func (id *Identity) HasRole(roles ...string) bool {
 	return slices.Contains(roles, id.Role)
 }
 
+// hasRole and hasPlatformRole match one value, for the rules.
+func (id *Identity) hasRole(role string) bool { return id.Role == role }
+
+func (id *Identity) hasPlatformRole(name string) bool { return id.HasPlatformRole(name) }
+
 // HasPlatformRole reports whether the user has a platform role whose name is
 // one of names.
 func (id *Identity) HasPlatformRole(names ...string) bool {

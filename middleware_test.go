@@ -437,8 +437,8 @@ func TestRequireAuthRejectsSessionOfAnotherOrganization(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "same keys and cookie name, another organization")
 }
 
-// Requests of one session share a cached record; a handler that changes
-// its Identity must not change what the next request sees.
+// Requests of one session share a cached record, so a handler that changes
+// its Identity must not change the next request's.
 func TestRequireAuthIdentityIsPerRequest(t *testing.T) {
 	app := newTestApp(t, withRoutes(func(app *testApp, mux *http.ServeMux) {
 		mux.Handle("/tamper", app.auth.RequireAuth()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -51,39 +51,58 @@ func (n namedRule) String() string {
 // request names, pair HasRole with SignedInTo or SignedInToFrom, not with
 // InOrganization, which accepts any organization of the user.
 func HasRole(roles ...string) Rule {
-	mustHaveValues("HasRole", roles)
-	roles = slices.Clone(roles)
-
-	return namedRule{
-		name:  fmt.Sprintf("HasRole(%q)", roles),
-		allow: func(id *Identity, _ *http.Request) bool { return id.HasRole(roles...) },
-	}
+	return anyOf("HasRole", roles, (*Identity).hasRole)
 }
 
 // HasPlatformRole returns a rule that holds when the user has a platform role
 // named any of names. It panics when names is empty.
 func HasPlatformRole(names ...string) Rule {
-	mustHaveValues("HasPlatformRole", names)
-	names = slices.Clone(names)
-
-	return namedRule{
-		name:  fmt.Sprintf("HasPlatformRole(%q)", names),
-		allow: func(id *Identity, _ *http.Request) bool { return id.HasPlatformRole(names...) },
-	}
+	return anyOf("HasPlatformRole", names, (*Identity).hasPlatformRole)
 }
 
 // InOrganization returns a rule that holds when the user belongs to any of
 // the organizations, each given by ID or slug: the one they signed in to or
 // any other. It panics when idsOrSlugs is empty.
 func InOrganization(idsOrSlugs ...string) Rule {
-	mustHaveValues("InOrganization", idsOrSlugs)
-	idsOrSlugs = slices.Clone(idsOrSlugs)
+	return anyOf("InOrganization", idsOrSlugs, (*Identity).InOrganization)
+}
+
+// InOrganizationFrom returns a rule that holds when the user belongs to the
+// organization, by ID or slug, that org reads from the request, such as
+// r.PathValue("org") or chi.URLParam(r, "org"). An empty result denies
+// access. It panics when org is nil.
+func InOrganizationFrom(org func(r *http.Request) string) Rule {
+	return fromRequest("InOrganizationFrom", org, (*Identity).InOrganization)
+}
+
+// SignedInTo returns a rule that holds when the organization the user
+// signed in to is any of idsOrSlugs, matched by ID or by the slug of that
+// organization. Unlike InOrganization, it does not accept the user's other
+// organizations, so HasRole and SignedInTo together mean "has the role in
+// this organization". It panics when idsOrSlugs is empty.
+func SignedInTo(idsOrSlugs ...string) Rule {
+	return anyOf("SignedInTo", idsOrSlugs, (*Identity).SignedInTo)
+}
+
+// SignedInToFrom returns a rule that holds when the organization the user
+// signed in to is the one, by ID or slug, that org reads from the request,
+// such as r.PathValue("org"). An empty result denies access. It panics when
+// org is nil.
+func SignedInToFrom(org func(r *http.Request) string) Rule {
+	return fromRequest("SignedInToFrom", org, (*Identity).SignedInTo)
+}
+
+// anyOf returns a rule, logged as name(values), that holds when match holds
+// for the identity and any of values.
+func anyOf(name string, values []string, match func(*Identity, string) bool) Rule {
+	mustHaveValues(name, values)
+	values = slices.Clone(values)
 
 	return namedRule{
-		name: fmt.Sprintf("InOrganization(%q)", idsOrSlugs),
+		name: fmt.Sprintf("%s(%q)", name, values),
 		allow: func(id *Identity, _ *http.Request) bool {
-			for _, org := range idsOrSlugs {
-				if id.InOrganization(org) {
+			for _, value := range values {
+				if match(id, value) {
 					return true
 				}
 			}
@@ -93,50 +112,16 @@ func InOrganization(idsOrSlugs ...string) Rule {
 	}
 }
 
-// InOrganizationFrom returns a rule that holds when the user belongs to the
-// organization, by ID or slug, that org reads from the request, such as
-// r.PathValue("org") or chi.URLParam(r, "org"). An empty result denies
-// access. It panics when org is nil.
-func InOrganizationFrom(org func(r *http.Request) string) Rule {
-	if org == nil {
-		panic("identity: InOrganizationFrom needs a function, got nil")
+// fromRequest returns a rule, logged as name(request), that holds when match
+// holds for the identity and the value read reads from the request.
+func fromRequest(name string, read func(*http.Request) string, match func(*Identity, string) bool) Rule {
+	if read == nil {
+		panic("identity: " + name + " needs a function, got nil")
 	}
 
 	return namedRule{
-		name:  "InOrganizationFrom(request)",
-		allow: func(id *Identity, r *http.Request) bool { return id.InOrganization(org(r)) },
-	}
-}
-
-// SignedInTo returns a rule that holds when the organization the user
-// signed in to is any of idsOrSlugs, matched by ID or by the slug of that
-// organization. Unlike InOrganization, it does not accept the user's other
-// organizations, so HasRole and SignedInTo together mean "has the role in
-// this organization". It panics when idsOrSlugs is empty.
-func SignedInTo(idsOrSlugs ...string) Rule {
-	mustHaveValues("SignedInTo", idsOrSlugs)
-	idsOrSlugs = slices.Clone(idsOrSlugs)
-
-	return namedRule{
-		name: fmt.Sprintf("SignedInTo(%q)", idsOrSlugs),
-		allow: func(id *Identity, _ *http.Request) bool {
-			return slices.ContainsFunc(idsOrSlugs, id.SignedInTo)
-		},
-	}
-}
-
-// SignedInToFrom returns a rule that holds when the organization the user
-// signed in to is the one, by ID or slug, that org reads from the request,
-// such as r.PathValue("org"). An empty result denies access. It panics when
-// org is nil.
-func SignedInToFrom(org func(r *http.Request) string) Rule {
-	if org == nil {
-		panic("identity: SignedInToFrom needs a function, got nil")
-	}
-
-	return namedRule{
-		name:  "SignedInToFrom(request)",
-		allow: func(id *Identity, r *http.Request) bool { return id.SignedInTo(org(r)) },
+		name:  name + "(request)",
+		allow: func(id *Identity, r *http.Request) bool { return match(id, read(r)) },
 	}
 }
 

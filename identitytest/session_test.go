@@ -34,7 +34,7 @@ func newAuth(t *testing.T, store sessions.Store) *identity.Auth {
 	return auth
 }
 
-// whoAmI answers with the user ID RequireAuth found, or its own status.
+// whoAmI writes the user ID RequireAuth found, or RequireAuth responds.
 func whoAmI(auth *identity.Auth, rules ...identity.Rule) http.Handler {
 	return auth.RequireAuth(rules...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, _ := identity.FromContext(r.Context())

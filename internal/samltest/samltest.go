@@ -1,7 +1,7 @@
 // Package samltest gives identitytest's simulator a real SAML identity
 // provider: it signs SAML 2.0 responses with github.com/crewjam/saml and
 // posts them with the HTTP-POST binding, and it verifies each response as a
-// service provider before the simulated Applivery answers. Tests use it so
+// service provider before the simulated Applivery responds. Tests use it so
 // that real SAML sizes, base64 and form encodings pass through
 // CallbackHandler. It lives in internal, apart from the identity package,
 // which must not depend on a SAML library.
