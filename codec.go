@@ -14,10 +14,10 @@ import (
 // no registration.
 //
 // Layout, version 1: the version byte, then the fields of sessionRecord in
-// the order encodeRecord writes them, starting with the audience. Strings are a uvarint length and the
-// bytes; times are a varint of Unix seconds and a uvarint of nanoseconds;
-// lists are a uvarint count and their items. Decoding rejects any other
-// version and any trailing byte.
+// the order encodeRecord writes them, starting with the audience. A string
+// is a uvarint length and the bytes, and a time is a varint of Unix seconds
+// and a uvarint of nanoseconds. A list is a uvarint count and its items.
+// Decoding rejects any other version and any trailing byte.
 const recordVersion1 = 1
 
 // errRecordCorrupt is returned for a record that does not decode. The session

@@ -20,7 +20,7 @@ const fuzzCookie = "MTc5NjQxNjgxM3xNVDNlR1FtempUUjBBWDRPQ09MdUlFRnZYVnBFSDdEUHpf
 
 var fuzzNow = time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
 
-// fuzzAuth returns an Auth whose clock stands at fuzzNow.
+// fuzzAuth returns an Auth whose clock is fixed at fuzzNow.
 func fuzzAuth(f *testing.F) *Auth {
 	f.Helper()
 

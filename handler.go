@@ -321,20 +321,6 @@ func (a *Auth) StartSession(w http.ResponseWriter, r *http.Request, id *Identity
 	return nil
 }
 
-// deletePreviousSession deletes the stored session the request names, if
-// any.
-func (a *Auth) deletePreviousSession(w http.ResponseWriter, r *http.Request) error {
-	previous, err := a.storedSession(r)
-	if err != nil || previous == nil {
-		return err
-	}
-
-	previous.Options = a.sessionOptions(-1)
-	clear(previous.Values)
-
-	return a.store.Save(r, w, previous)
-}
-
 // LogoutHandler ends the session and redirects with 303 See Other to
 // Config.LogoutReturnTo, or to the return_to form field when it is a path on
 // this site. It accepts POST only, and rejects cross-origin requests with

@@ -33,7 +33,7 @@ import (
 //
 // A CORS preflight, an OPTIONS request with Access-Control-Request-Method,
 // passes through without a session, so that the app's CORS middleware can
-// answer it; browsers send preflights without cookies.
+// respond to it, because browsers send preflights without cookies.
 //
 // RequireAuth panics if a rule is nil, so that a mistake shows at startup.
 func (a *Auth) RequireAuth(rules ...Rule) func(http.Handler) http.Handler {

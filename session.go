@@ -165,6 +165,23 @@ func (a *Auth) deleteSession(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 
+	return a.expireSession(w, r, session)
+}
+
+// deletePreviousSession deletes the stored session the request names, if
+// any, before a sign-in writes a new one.
+func (a *Auth) deletePreviousSession(w http.ResponseWriter, r *http.Request) error {
+	previous, err := a.storedSession(r)
+	if err != nil || previous == nil {
+		return err
+	}
+
+	return a.expireSession(w, r, previous)
+}
+
+// expireSession empties session and saves it with an expired cookie, which
+// makes a server-side store delete it.
+func (a *Auth) expireSession(w http.ResponseWriter, r *http.Request, session *sessions.Session) error {
 	session.Options = a.sessionOptions(-1)
 	clear(session.Values)
 

@@ -373,8 +373,8 @@ func (s *Server) serveRefresh(w http.ResponseWriter, r *http.Request) {
 	s.serveAPI(w, r, s.respondToRefresh)
 }
 
-// serveAPI records the request and applies the next fault; without a fault
-// that replaces the response, respond answers it.
+// serveAPI records the request and applies the next fault. Unless the fault
+// replaces the response, respond writes it.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, respond func(http.ResponseWriter, *http.Request, map[string]string)) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes))
 	if err != nil {
